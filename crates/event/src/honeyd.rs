@@ -1,0 +1,522 @@
+//! The packet log of `honeyd -l`, read and written byte for byte.
+//!
+//! Honeyd (`log.c`) writes these line forms, each starting with local time
+//! `YYYY-MM-DD-HH:MM:SS.ffff` and a space:
+//!
+//! ```text
+//! … honeyd log started ------
+//! … honeyd log stopped ------
+//! … tcp(6) S 203.0.113.5 4711 198.51.100.7 23 [Linux 2.6 ]      flow start, OS optional
+//! … tcp(6) E 203.0.113.5 4711 198.51.100.7 23: 734 13762         flow end: bytes rx tx
+//! … tcp(6) - 203.0.113.5 4711 198.51.100.7 23: 40 S [Linux 2.6 ] {Honeyd Scanner?}
+//! … tcp(6) - 203.0.113.5 4711 198.51.100.7 23: 40                a probe with no flags
+//! … udp(17) - 203.0.113.5 53 198.51.100.7 53413: 51
+//! … icmp(1) - 203.0.113.5 198.51.100.7: 8(0): 84
+//! … gre(47) - 203.0.113.5 198.51.100.7: 64
+//! ```
+//!
+//! A TCP probe's size is always followed by a space and the flag letters (possibly none);
+//! the OS label follows in brackets, the remark in braces. [`parse_line`] accepts exactly
+//! what [`write_event`] produces, so reading a Honeyd log and writing it back gives the
+//! same bytes.
+
+use std::net::IpAddr;
+
+use crate::model::{Event, LifecycleEvent, LogState, PacketEvent, PacketKind, TcpFlags};
+use crate::proto;
+use crate::time::LocalZone;
+
+/// Why a line is not a Honeyd log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    /// The first 24 bytes are not a valid `YYYY-MM-DD-HH:MM:SS.ffff` time.
+    #[error("bad timestamp (want YYYY-MM-DD-HH:MM:SS.ffff)")]
+    Time,
+    /// No `name(number)` protocol field.
+    #[error("bad protocol field (want e.g. tcp(6))")]
+    Proto,
+    /// The record kind is not `-`, `S` or `E`.
+    #[error("bad record kind (want -, S or E)")]
+    Kind,
+    /// An address did not parse.
+    #[error("bad IP address")]
+    Address,
+    /// A number (port, size, byte count, ICMP type) did not parse or is out of range.
+    #[error("bad number")]
+    Number,
+    /// TCP flags other than Honeyd's letters in Honeyd's order.
+    #[error("bad TCP flags (want letters from FSRPAUEC in that order)")]
+    Flags,
+    /// Text after the record that is neither ` [os]` nor ` {remark}`.
+    #[error("unexpected trailing text")]
+    Trailing,
+    /// The line is cut short.
+    #[error("line ends early")]
+    Short,
+    /// Not valid UTF-8 where text is expected (OS label, remark, protocol name).
+    #[error("invalid UTF-8")]
+    Utf8,
+    /// A Honeyd service log line (`…: |text|`); not a packet record.
+    #[error("service log line (not a packet record)")]
+    Service,
+}
+
+/// A cursor over one line's bytes.
+struct Cursor<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn rest(&self) -> &'a [u8] {
+        &self.s[self.i..]
+    }
+
+    fn eat(&mut self, lit: &[u8]) -> bool {
+        if self.rest().starts_with(lit) {
+            self.i += lit.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, lit: &[u8], err: LineError) -> Result<(), LineError> {
+        if self.eat(lit) {
+            Ok(())
+        } else if self.rest().len() < lit.len() {
+            Err(LineError::Short)
+        } else {
+            Err(err)
+        }
+    }
+
+    /// Bytes up to (not including) the next `stop` byte, or to the end.
+    fn token(&mut self, stop: u8) -> &'a [u8] {
+        let rest = self.rest();
+        let n = memchr::memchr(stop, rest).unwrap_or(rest.len());
+        self.i += n;
+        &rest[..n]
+    }
+
+    fn number<T: TryFrom<u64>>(&mut self) -> Result<T, LineError> {
+        let rest = self.rest();
+        let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if n == 0 {
+            return Err(if rest.is_empty() {
+                LineError::Short
+            } else {
+                LineError::Number
+            });
+        }
+        // Honeyd prints with %d: no sign, no leading zeros; 20 digits overflow u64.
+        if n > 19 || (n > 1 && rest[0] == b'0') {
+            return Err(LineError::Number);
+        }
+        let mut v = 0u64;
+        for &b in &rest[..n] {
+            v = v * 10 + (b - b'0') as u64;
+        }
+        self.i += n;
+        T::try_from(v).map_err(|_| LineError::Number)
+    }
+
+    fn addr(&mut self, stop: u8) -> Result<IpAddr, LineError> {
+        let tok = self.token(stop);
+        let text = std::str::from_utf8(tok).map_err(|_| LineError::Address)?;
+        text.parse().map_err(|_| LineError::Address)
+    }
+}
+
+fn utf8(b: &[u8]) -> Result<&str, LineError> {
+    std::str::from_utf8(b).map_err(|_| LineError::Utf8)
+}
+
+const STARTED: &[u8] = b"honeyd log started ------";
+const STOPPED: &[u8] = b"honeyd log stopped ------";
+
+/// Parses one line (without its newline; a trailing `\r` is ignored) in the zone `tz`.
+pub fn parse_line(line: &[u8], tz: &LocalZone) -> Result<Event, LineError> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.len() < 25 {
+        return Err(LineError::Short);
+    }
+    let time = tz.parse_honeyd_time(&line[..24]).ok_or(LineError::Time)?;
+    let mut c = Cursor { s: line, i: 24 };
+    c.expect(b" ", LineError::Time)?;
+    match c.rest() {
+        STARTED | STOPPED => {
+            let state = if c.rest() == STARTED {
+                LogState::Started
+            } else {
+                LogState::Stopped
+            };
+            return Ok(Event::Lifecycle(LifecycleEvent {
+                time,
+                sensor: None,
+                state,
+            }));
+        }
+        _ => {}
+    }
+
+    // Protocol: name(number).
+    let name = c.token(b'(');
+    if name.is_empty() || !c.eat(b"(") {
+        return Err(LineError::Proto);
+    }
+    let proto: u8 = c.number().map_err(|_| LineError::Proto)?;
+    c.expect(b") ", LineError::Proto)?;
+    let kind = match c.rest().first() {
+        Some(b'-') => PacketKind::Probe,
+        Some(b'S') => PacketKind::FlowStart,
+        Some(b'E') => PacketKind::FlowEnd,
+        Some(_) if c.rest().windows(3).any(|w| w == b": |") => return Err(LineError::Service),
+        Some(_) => return Err(LineError::Kind),
+        None => return Err(LineError::Short),
+    };
+    c.i += 1;
+    c.expect(b" ", LineError::Kind)?;
+
+    // The address tuple: `src sport dst dport`, `src dst: type(code)` or `src dst`.
+    let src = c.addr(b' ')?;
+    c.expect(b" ", LineError::Short)?;
+    let mut ev = PacketEvent::new(time, kind, proto, src, src);
+    ev.set_proto_name(utf8(name)?);
+    if c.rest().first().is_some_and(|b| b.is_ascii_digit())
+        && c.rest().iter().take_while(|b| **b != b' ').all(|b| b.is_ascii_digit())
+    {
+        ev.sport = Some(c.number()?);
+        c.expect(b" ", LineError::Short)?;
+        ev.dst = c.addr(b' ')?;
+        c.expect(b" ", LineError::Short)?;
+        ev.dport = Some(c.number()?);
+    } else {
+        // The destination ends before ": " (probes, flow ends), before " " (a flow start's
+        // comment) or at the end. IPv6 addresses hold ':' but never ": ".
+        let rest = c.rest();
+        let space = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+        let end = if space > 0 && rest[space - 1] == b':' {
+            space - 1
+        } else {
+            space
+        };
+        let text = std::str::from_utf8(&rest[..end]).map_err(|_| LineError::Address)?;
+        ev.dst = text.parse().map_err(|_| LineError::Address)?;
+        c.i += end;
+        // ICMP: `: type(code)`.
+        let r = c.rest();
+        if r.starts_with(b": ") && r[2..].iter().take_while(|b| b.is_ascii_digit()).count() > 0 {
+            let digits = r[2..].iter().take_while(|b| b.is_ascii_digit()).count();
+            if r.get(2 + digits) == Some(&b'(') {
+                c.i += 2;
+                ev.icmp_type = Some(c.number()?);
+                c.expect(b"(", LineError::Number)?;
+                ev.icmp_code = Some(c.number()?);
+                c.expect(b")", LineError::Number)?;
+            }
+        }
+    }
+
+    match kind {
+        PacketKind::FlowStart => parse_comment(&mut c, &mut ev)?,
+        PacketKind::FlowEnd => {
+            c.expect(b": ", LineError::Short)?;
+            ev.rx_bytes = Some(c.number()?);
+            c.expect(b" ", LineError::Short)?;
+            ev.tx_bytes = Some(c.number()?);
+            if !c.rest().is_empty() {
+                return Err(LineError::Trailing);
+            }
+        }
+        PacketKind::Probe => {
+            c.expect(b": ", LineError::Short)?;
+            ev.ip_len = Some(c.number()?);
+            if proto == proto::TCP {
+                c.expect(b" ", LineError::Flags)?;
+                let letters = c
+                    .rest()
+                    .iter()
+                    .take_while(|b| b.is_ascii_uppercase())
+                    .count();
+                ev.tcp_flags =
+                    Some(TcpFlags::from_letters(&c.rest()[..letters]).ok_or(LineError::Flags)?);
+                c.i += letters;
+            }
+            parse_comment(&mut c, &mut ev)?;
+        }
+    }
+    Ok(Event::Packet(ev))
+}
+
+/// ` [os]` then ` {remark}`, each optional, as `honeyd_log_comment` builds them.
+fn parse_comment(c: &mut Cursor<'_>, ev: &mut PacketEvent) -> Result<(), LineError> {
+    if c.eat(b" [") {
+        let os = c.token(b']');
+        if !c.eat(b"]") {
+            return Err(LineError::Trailing);
+        }
+        ev.os = Some(utf8(os)?.into());
+    }
+    if c.eat(b" {") {
+        let rest = c.rest();
+        match rest.strip_suffix(b"}") {
+            Some(remark) => {
+                ev.remark = Some(utf8(remark)?.into());
+                c.i = c.s.len();
+            }
+            None => return Err(LineError::Trailing),
+        }
+    }
+    if c.rest().is_empty() {
+        Ok(())
+    } else {
+        Err(LineError::Trailing)
+    }
+}
+
+/// Appends `ev` as one Honeyd log line, newline included, with times in `tz`.
+///
+/// OS labels and remarks are written verbatim; a `]` in an OS label or a newline anywhere
+/// would not read back the same, so those characters are replaced by `)` and a space.
+pub fn write_event(ev: &Event, tz: &LocalZone, out: &mut String) {
+    use std::fmt::Write;
+    tz.write_honeyd_time(ev.time(), out);
+    out.push(' ');
+    let p = match ev {
+        Event::Lifecycle(l) => {
+            out.push_str(match l.state {
+                LogState::Started => "honeyd log started ------\n",
+                LogState::Stopped => "honeyd log stopped ------\n",
+            });
+            return;
+        }
+        Event::Packet(p) => p,
+    };
+    push_clean(out, p.proto_name(), b"( \n");
+    let _ = write!(out, "({}) ", p.proto);
+    out.push(match p.kind {
+        PacketKind::Probe => '-',
+        PacketKind::FlowStart => 'S',
+        PacketKind::FlowEnd => 'E',
+    });
+    out.push(' ');
+    if p.sport.is_some() || p.dport.is_some() {
+        let _ = write!(
+            out,
+            "{} {} {} {}",
+            p.src,
+            p.sport.unwrap_or(0),
+            p.dst,
+            p.dport.unwrap_or(0)
+        );
+    } else {
+        let _ = write!(out, "{} {}", p.src, p.dst);
+        if p.icmp_type.is_some() || p.icmp_code.is_some() {
+            let _ = write!(
+                out,
+                ": {}({})",
+                p.icmp_type.unwrap_or(0),
+                p.icmp_code.unwrap_or(0)
+            );
+        }
+    }
+    match p.kind {
+        PacketKind::FlowStart => push_comment(out, p),
+        PacketKind::FlowEnd => {
+            let _ = write!(
+                out,
+                ": {} {}",
+                p.rx_bytes.unwrap_or(0),
+                p.tx_bytes.unwrap_or(0)
+            );
+        }
+        PacketKind::Probe => {
+            let _ = write!(out, ": {}", p.ip_len.unwrap_or(0));
+            if p.proto == proto::TCP {
+                out.push(' ');
+                p.tcp_flags.unwrap_or_default().push_letters(out);
+            }
+            push_comment(out, p);
+        }
+    }
+    out.push('\n');
+}
+
+fn push_comment(out: &mut String, p: &PacketEvent) {
+    if let Some(os) = &p.os {
+        out.push_str(" [");
+        push_clean(out, os, b"]\n");
+        out.push(']');
+    }
+    if let Some(remark) = &p.remark {
+        out.push_str(" {");
+        push_clean(out, remark, b"\n");
+        out.push('}');
+    }
+}
+
+/// Appends `s`, replacing bytes that would break the line's structure.
+fn push_clean(out: &mut String, s: &str, bad: &[u8]) {
+    if !s.bytes().any(|b| bad.contains(&b) || b == b'\r') {
+        out.push_str(s);
+        return;
+    }
+    for ch in s.chars() {
+        match ch {
+            ']' | '(' if bad.contains(&(ch as u8)) => out.push(')'),
+            c if c.is_ascii() && (bad.contains(&(c as u8)) || c == '\r') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Counts lines that did not parse and keeps the first few as examples, so a report can
+/// say how many were skipped and show why.
+#[derive(Debug, Clone, Default)]
+pub struct SkippedLines {
+    /// How many lines were skipped.
+    pub count: u64,
+    /// The first [`SkippedLines::MAX_EXAMPLES`]: line number (1-based), reason, the line's
+    /// first 120 bytes (lossy UTF-8).
+    pub examples: Vec<(u64, LineError, String)>,
+}
+
+impl SkippedLines {
+    /// Examples kept.
+    pub const MAX_EXAMPLES: usize = 5;
+
+    /// Records a skipped line.
+    pub fn push(&mut self, line_no: u64, err: LineError, line: &[u8]) {
+        self.count += 1;
+        if self.examples.len() < Self::MAX_EXAMPLES {
+            let cut = &line[..line.len().min(120)];
+            self.examples
+                .push((line_no, err, String::from_utf8_lossy(cut).into_owned()));
+        }
+    }
+
+    /// Adds another chunk's skips; its line numbers are offset by `line_offset`.
+    pub fn merge(&mut self, other: SkippedLines, line_offset: u64) {
+        self.count += other.count;
+        for (n, e, l) in other.examples {
+            if self.examples.len() < Self::MAX_EXAMPLES {
+                self.examples.push((n + line_offset, e, l));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(line: &str) -> Event {
+        let tz = LocalZone::utc();
+        let ev = parse_line(line.as_bytes(), &tz).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+        let mut out = String::new();
+        write_event(&ev, &tz, &mut out);
+        assert_eq!(out, format!("{line}\n"));
+        ev
+    }
+
+    fn packet(ev: Event) -> PacketEvent {
+        match ev {
+            Event::Packet(p) => p,
+            other => panic!("not a packet: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_line_form_round_trips() {
+        let lines = [
+            "2023-04-28-13:47:14.3718 honeyd log started ------",
+            "2023-04-28-13:47:42.3235 honeyd log stopped ------",
+            "2023-04-28-15:53:49.3951 tcp(6) S 192.168.10.4 52404 185.213.114.29 80",
+            "2016-04-01-00:00:01.0000 tcp(6) S 203.0.113.9 4711 198.51.100.7 23 [Linux 2.6 ]",
+            "2023-04-28-15:58:34.4550 tcp(6) E 192.168.10.4 37230 185.213.114.29 80: 734 13762",
+            "2023-04-28-19:34:35.2069 tcp(6) - 192.168.10.2 51572 185.213.114.29 80: 429 PA",
+            "2016-04-01-00:00:01.0000 tcp(6) - 203.0.113.9 4711 198.51.100.7 23: 40 ",
+            "2016-04-01-00:00:01.0000 tcp(6) - 203.0.113.9 4711 198.51.100.7 23: 40  [Windows XP SP1]",
+            "2016-04-01-00:00:01.0000 tcp(6) - 203.0.113.9 4711 198.51.100.7 23: 40 S [Linux 2.6 ] {Honeyd Scanner?}",
+            "2016-04-01-00:00:01.0000 tcp(6) - 203.0.113.9 4711 198.51.100.7 23: 40 S {Honeyd Scanner?}",
+            "2016-04-01-00:00:01.0000 udp(17) S 203.0.113.9 53 198.51.100.7 53413",
+            "2016-04-01-00:00:01.0000 udp(17) E 203.0.113.9 53 198.51.100.7 53413: 51 0",
+            "2016-04-01-00:00:01.0000 udp(17) - 203.0.113.9 53 198.51.100.7 53413: 51",
+            "2016-04-01-00:00:01.0000 udp(17) - 203.0.113.9 53 198.51.100.7 53413: 51 [Linux 3.11 and newer]",
+            "2023-04-28-15:53:38.9189 icmp(1) - 192.168.10.4 185.213.114.29: 8(0): 84",
+            "2016-04-01-00:00:01.0000 gre(47) - 203.0.113.9 198.51.100.7: 64",
+            "2016-04-01-00:00:01.0000 unkn(253) - 203.0.113.9 198.51.100.7: 64",
+            "2016-04-01-00:00:01.0000 ipv6-icmp(58) - 2001:db8::1 2001:db8::2: 128(0): 104",
+            "2016-04-01-00:00:01.0000 tcp(6) - 2001:db8::1 4711 2001:db8::2 23: 60 S",
+            "2016-04-01-00:00:01.0000 gre(47) - 2001:db8::1 2001:db8::2: 64",
+        ];
+        for line in lines {
+            round_trip(line);
+        }
+    }
+
+    #[test]
+    fn fields_are_read() {
+        let p = packet(round_trip(
+            "2016-04-01-00:00:01.0000 tcp(6) - 203.0.113.9 4711 198.51.100.7 23: 40 S [Linux 2.6 ] {Honeyd Scanner?}",
+        ));
+        assert_eq!(p.kind, PacketKind::Probe);
+        assert_eq!((p.proto, p.proto_name()), (6, "tcp"));
+        assert_eq!(p.src.to_string(), "203.0.113.9");
+        assert_eq!((p.sport, p.dport), (Some(4711), Some(23)));
+        assert_eq!(p.ip_len, Some(40));
+        assert_eq!(p.tcp_flags, Some(TcpFlags(TcpFlags::SYN)));
+        assert_eq!(p.os.as_deref(), Some("Linux 2.6 "));
+        assert_eq!(p.remark.as_deref(), Some("Honeyd Scanner?"));
+        let p = packet(round_trip(
+            "2023-04-28-15:53:38.9189 icmp(1) - 192.168.10.4 185.213.114.29: 8(0): 84",
+        ));
+        assert_eq!((p.icmp_type, p.icmp_code, p.ip_len), (Some(8), Some(0), Some(84)));
+        assert_eq!((p.sport, p.dport), (None, None));
+        let p = packet(round_trip(
+            "2023-04-28-15:58:34.4550 tcp(6) E 192.168.10.4 37230 185.213.114.29 80: 734 13762",
+        ));
+        assert_eq!((p.rx_bytes, p.tx_bytes), (Some(734), Some(13762)));
+        let p = packet(round_trip(
+            "2016-04-01-00:00:01.0000 udp(17) - 203.0.113.9 53 198.51.100.7 53413: 51",
+        ));
+        assert_eq!(p.tcp_flags, None);
+        let p = packet(round_trip("2016-04-01-00:00:01.0000 GRE(47) - 203.0.113.9 198.51.100.7: 64"));
+        assert_eq!(p.proto_name(), "GRE");
+    }
+
+    #[test]
+    fn bad_lines_say_why() {
+        let tz = LocalZone::utc();
+        let cases: &[(&str, LineError)] = &[
+            ("", LineError::Short),
+            ("2016-04-01 00:00:01.0000 tcp(6) S 1.2.3.4 1 5.6.7.8 2", LineError::Time),
+            ("2016-04-01-00:00:01.0000 tcp6 S 1.2.3.4 1 5.6.7.8 2", LineError::Proto),
+            ("2016-04-01-00:00:01.0000 tcp(666) S 1.2.3.4 1 5.6.7.8 2", LineError::Proto),
+            ("2016-04-01-00:00:01.0000 tcp(6) X 1.2.3.4 1 5.6.7.8 2", LineError::Kind),
+            ("2016-04-01-00:00:01.0000 tcp(6) S 1.2.3.400 1 5.6.7.8 2", LineError::Address),
+            ("2016-04-01-00:00:01.0000 tcp(6) S 1.2.3.4 70000 5.6.7.8 2", LineError::Number),
+            ("2016-04-01-00:00:01.0000 tcp(6) - 1.2.3.4 1 5.6.7.8 2: 40 AS", LineError::Flags),
+            ("2016-04-01-00:00:01.0000 tcp(6) - 1.2.3.4 1 5.6.7.8 2: 40 S junk", LineError::Trailing),
+            ("2016-04-01-00:00:01.0000 tcp(6) E 1.2.3.4 1 5.6.7.8 2: 40", LineError::Short),
+            ("2016-04-01-00:00:01.0000 tcp(6) 1.2.3.4 1 5.6.7.8 2: |GET /|", LineError::Service),
+        ];
+        for (line, want) in cases {
+            assert_eq!(parse_line(line.as_bytes(), &tz).err(), Some(*want), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn structure_breaking_text_is_replaced_when_writing() {
+        let tz = LocalZone::utc();
+        let mut ev = packet(round_trip(
+            "2016-04-01-00:00:01.0000 tcp(6) S 203.0.113.9 4711 198.51.100.7 23",
+        ));
+        ev.os = Some("Evil] OS\nnext".into());
+        let mut out = String::new();
+        write_event(&Event::Packet(ev), &tz, &mut out);
+        assert_eq!(out.matches('\n').count(), 1);
+        assert!(parse_line(out.trim_end_matches('\n').as_bytes(), &tz).is_ok());
+    }
+}

@@ -1,0 +1,224 @@
+//! JSON lines: one object per event, the schema of `docs/EVENTS.md`.
+//!
+//! ```json
+//! {"ts":"2016-04-01T00:00:01.000000Z","event":"packet","kind":"probe","proto":6,"proto_name":"tcp","src":"203.0.113.9","sport":4711,"dst":"198.51.100.7","dport":23,"ip_len":40,"tcp_flags":"S","os":"Linux 2.6 "}
+//! {"ts":"2016-04-01T00:00:02.000000Z","sensor":"tokyo-1","event":"log_started"}
+//! ```
+//!
+//! Absent fields are left out, never written as `null` (both are read). Unknown fields are
+//! ignored when reading, so newer writers stay readable.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Event, LifecycleEvent, LogState, PacketEvent, PacketKind, TcpFlags};
+use crate::time::Timestamp;
+
+/// Why a JSON line is not an event.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonError {
+    /// Not a JSON object of the expected shape.
+    #[error("not a honeyscope JSON event: {0}")]
+    Syntax(#[from] serde_json::Error),
+    /// `ts` is not an RFC 3339 time within years 1–9999.
+    #[error("bad ts (want RFC 3339, e.g. 2016-04-01T00:00:01.000000Z)")]
+    Time,
+    /// `event` names no known event type.
+    #[error("unknown event type {0:?} (want packet, log_started or log_stopped)")]
+    EventType(String),
+    /// A field the event type requires is missing or malformed.
+    #[error("field {0}: missing or malformed")]
+    Field(&'static str),
+}
+
+/// The flat on-the-wire record; every event type uses a subset of these fields.
+#[derive(Serialize, Deserialize, Default)]
+struct Record<'a> {
+    #[serde(borrow)]
+    ts: std::borrow::Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    sensor: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    event: std::borrow::Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kind: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    proto: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    proto_name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    src: Option<IpAddr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sport: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dst: Option<IpAddr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dport: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    icmp_type: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    icmp_code: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ip_len: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    tcp_flags: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rx_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tx_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    os: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    remark: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Parses one JSON line.
+pub fn parse_line(line: &[u8]) -> Result<Event, JsonError> {
+    let r: Record<'_> = serde_json::from_slice(line)?;
+    let time = Timestamp::parse_rfc3339(&r.ts).ok_or(JsonError::Time)?;
+    let sensor: Option<Arc<str>> = r.sensor.map(|s| Arc::from(s.as_ref()));
+    if r.event == "packet" {
+        let kind = r
+            .kind
+            .as_deref()
+            .and_then(PacketKind::from_name)
+            .ok_or(JsonError::Field("kind"))?;
+        let proto = r.proto.ok_or(JsonError::Field("proto"))?;
+        let src = r.src.ok_or(JsonError::Field("src"))?;
+        let dst = r.dst.ok_or(JsonError::Field("dst"))?;
+        let mut p = PacketEvent::new(time, kind, proto, src, dst);
+        p.sensor = sensor;
+        if let Some(name) = &r.proto_name {
+            p.set_proto_name(name);
+        }
+        p.sport = r.sport;
+        p.dport = r.dport;
+        p.icmp_type = r.icmp_type;
+        p.icmp_code = r.icmp_code;
+        p.ip_len = r.ip_len;
+        p.tcp_flags = match &r.tcp_flags {
+            Some(letters) => Some(
+                TcpFlags::from_letters(letters.as_bytes()).ok_or(JsonError::Field("tcp_flags"))?,
+            ),
+            None => None,
+        };
+        p.rx_bytes = r.rx_bytes;
+        p.tx_bytes = r.tx_bytes;
+        p.os = r.os.map(|s| s.as_ref().into());
+        p.remark = r.remark.map(|s| s.as_ref().into());
+        return Ok(Event::Packet(p));
+    }
+    match LogState::from_name(&r.event) {
+        Some(state) => Ok(Event::Lifecycle(LifecycleEvent {
+            time,
+            sensor,
+            state,
+        })),
+        None => Err(JsonError::EventType(r.event.chars().take(40).collect())),
+    }
+}
+
+/// Appends `ev` as one JSON line, newline included.
+pub fn write_event(ev: &Event, out: &mut String) {
+    let ts = ev.time().to_rfc3339();
+    let flags;
+    let r = match ev {
+        Event::Lifecycle(l) => Record {
+            ts: ts.into(),
+            sensor: l.sensor.as_deref().map(Into::into),
+            event: l.state.as_str().into(),
+            ..Record::default()
+        },
+        Event::Packet(p) => {
+            flags = p.tcp_flags.map(|f| f.to_string());
+            Record {
+                ts: ts.into(),
+                sensor: p.sensor.as_deref().map(Into::into),
+                event: "packet".into(),
+                kind: Some(p.kind.as_str().into()),
+                proto: Some(p.proto),
+                proto_name: Some(p.proto_name().into()),
+                src: Some(p.src),
+                sport: p.sport,
+                dst: Some(p.dst),
+                dport: p.dport,
+                icmp_type: p.icmp_type,
+                icmp_code: p.icmp_code,
+                ip_len: p.ip_len,
+                tcp_flags: flags.as_deref().map(Into::into),
+                rx_bytes: p.rx_bytes,
+                tx_bytes: p.tx_bytes,
+                os: p.os.as_deref().map(Into::into),
+                remark: p.remark.as_deref().map(Into::into),
+            }
+        }
+    };
+    // Serialising a struct of strings and numbers into a String cannot fail.
+    if let Ok(text) = serde_json::to_string(&r) {
+        out.push_str(&text);
+    }
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::honeyd;
+    use crate::time::LocalZone;
+
+    #[test]
+    fn honeyd_lines_survive_json() {
+        let tz = LocalZone::utc();
+        for line in [
+            "2016-04-01-00:00:01.0000 tcp(6) - 203.0.113.9 4711 198.51.100.7 23: 40 S [Linux 2.6 ] {Honeyd Scanner?}",
+            "2023-04-28-15:58:34.4550 tcp(6) E 192.168.10.4 37230 185.213.114.29 80: 734 13762",
+            "2023-04-28-15:53:38.9189 icmp(1) - 192.168.10.4 185.213.114.29: 8(0): 84",
+            "2016-04-01-00:00:01.0000 GRE(47) - 203.0.113.9 198.51.100.7: 64",
+            "2023-04-28-13:47:14.3718 honeyd log started ------",
+        ] {
+            let mut ev = honeyd::parse_line(line.as_bytes(), &tz).unwrap();
+            ev.set_sensor(Some("s1".into()));
+            let mut json = String::new();
+            write_event(&ev, &mut json);
+            let back = parse_line(json.trim_end().as_bytes()).unwrap();
+            assert_eq!(back, ev, "{json}");
+        }
+    }
+
+    #[test]
+    fn schema_is_stable() {
+        let tz = LocalZone::utc();
+        let ev = honeyd::parse_line(
+            b"2016-04-01-00:00:01.0000 tcp(6) - 203.0.113.9 4711 198.51.100.7 23: 40 S [Linux 2.6 ]",
+            &tz,
+        )
+        .unwrap();
+        let mut json = String::new();
+        write_event(&ev, &mut json);
+        assert_eq!(
+            json,
+            r#"{"ts":"2016-04-01T00:00:01.000000Z","event":"packet","kind":"probe","proto":6,"proto_name":"tcp","src":"203.0.113.9","sport":4711,"dst":"198.51.100.7","dport":23,"ip_len":40,"tcp_flags":"S","os":"Linux 2.6 "}
+"#
+        );
+    }
+
+    #[test]
+    fn bad_json_says_why() {
+        assert!(matches!(parse_line(b"{"), Err(JsonError::Syntax(_))));
+        assert!(matches!(
+            parse_line(br#"{"ts":"x","event":"packet"}"#),
+            Err(JsonError::Time)
+        ));
+        assert!(matches!(
+            parse_line(br#"{"ts":"2016-04-01T00:00:01Z","event":"nope"}"#),
+            Err(JsonError::EventType(_))
+        ));
+        assert!(matches!(
+            parse_line(br#"{"ts":"2016-04-01T00:00:01Z","event":"packet","kind":"probe"}"#),
+            Err(JsonError::Field("proto"))
+        ));
+        assert!(parse_line(br#"{"ts":"2016-04-01T00:00:01Z","event":"log_stopped","extra":[1]}"#).is_ok());
+    }
+}

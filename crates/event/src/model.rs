@@ -1,0 +1,278 @@
+//! The event model: one enum for everything a sensor records.
+//!
+//! Field by field documentation, with each format's projection, is in `docs/EVENTS.md`.
+//! Packet-level records mirror what Honeyd logs; later session records (logins, commands,
+//! downloads, HTTP requests) join [`Event`] as new variants.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::proto;
+use crate::time::Timestamp;
+
+/// One record of what a sensor saw or did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A packet, or the start or end of a flow (Honeyd's `-`, `S` and `E` lines).
+    Packet(PacketEvent),
+    /// The packet log was opened or closed (Honeyd's `honeyd log started ------`).
+    Lifecycle(LifecycleEvent),
+}
+
+impl Event {
+    /// When it happened.
+    pub fn time(&self) -> Timestamp {
+        match self {
+            Event::Packet(p) => p.time,
+            Event::Lifecycle(l) => l.time,
+        }
+    }
+
+    /// Which sensor recorded it, if known.
+    pub fn sensor(&self) -> Option<&Arc<str>> {
+        match self {
+            Event::Packet(p) => p.sensor.as_ref(),
+            Event::Lifecycle(l) => l.sensor.as_ref(),
+        }
+    }
+
+    /// Sets the sensor id (for inputs such as Honeyd logs that do not carry one).
+    pub fn set_sensor(&mut self, sensor: Option<Arc<str>>) {
+        match self {
+            Event::Packet(p) => p.sensor = sensor,
+            Event::Lifecycle(l) => l.sensor = sensor,
+        }
+    }
+}
+
+/// What a packet-level record says about the flow it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PacketKind {
+    /// A packet that starts or belongs to no flow the sensor tracks (Honeyd `-`).
+    Probe,
+    /// A flow (TCP connection or UDP conversation) began (Honeyd `S`).
+    FlowStart,
+    /// A flow ended, with its byte counts (Honeyd `E`).
+    FlowEnd,
+}
+
+impl PacketKind {
+    /// The stable name used in JSON and Parquet: `probe`, `flow_start`, `flow_end`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PacketKind::Probe => "probe",
+            PacketKind::FlowStart => "flow_start",
+            PacketKind::FlowEnd => "flow_end",
+        }
+    }
+
+    /// The inverse of [`PacketKind::as_str`].
+    pub fn from_name(s: &str) -> Option<PacketKind> {
+        match s {
+            "probe" => Some(PacketKind::Probe),
+            "flow_start" => Some(PacketKind::FlowStart),
+            "flow_end" => Some(PacketKind::FlowEnd),
+            _ => None,
+        }
+    }
+}
+
+/// A packet-level record. Which optional fields are set depends on the protocol and kind;
+/// `docs/EVENTS.md` has the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PacketEvent {
+    /// When the packet arrived (UTC, microseconds).
+    pub time: Timestamp,
+    /// The sensor that saw it; `None` for inputs that do not say (Honeyd logs, captures)
+    /// unless the operator named one when ingesting.
+    pub sensor: Option<Arc<str>>,
+    /// Probe, flow start or flow end.
+    pub kind: PacketKind,
+    /// IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, 47 GRE, …).
+    pub proto: u8,
+    /// The protocol's name as the source logged it, when it differs from the name honeyscope
+    /// uses for that number ([`crate::proto::name`]); `None` otherwise. See [`Self::proto_name`].
+    pub proto_label: Option<Box<str>>,
+    /// Source address: the remote host that sent the packet.
+    pub src: IpAddr,
+    /// Destination address: the (claimed) address it was sent to.
+    pub dst: IpAddr,
+    /// Source port (TCP and UDP).
+    pub sport: Option<u16>,
+    /// Destination port (TCP and UDP).
+    pub dport: Option<u16>,
+    /// ICMP type (ICMP and ICMPv6 probes).
+    pub icmp_type: Option<u8>,
+    /// ICMP code (ICMP and ICMPv6 probes).
+    pub icmp_code: Option<u8>,
+    /// Length of the IP packet in bytes, header included (probes).
+    pub ip_len: Option<u32>,
+    /// TCP flags of the packet (TCP probes).
+    pub tcp_flags: Option<TcpFlags>,
+    /// Payload bytes received from the source during the flow (flow ends).
+    pub rx_bytes: Option<u64>,
+    /// Payload bytes sent to the source during the flow (flow ends).
+    pub tx_bytes: Option<u64>,
+    /// The source's operating system as passive fingerprinting labelled it, verbatim
+    /// (Honeyd's `[Linux 2.6 ]` keeps its trailing space).
+    pub os: Option<Box<str>>,
+    /// A free-text remark, such as Honeyd's `Honeyd Scanner?`.
+    pub remark: Option<Box<str>>,
+}
+
+impl PacketEvent {
+    /// A record with only the always-present fields set.
+    pub fn new(time: Timestamp, kind: PacketKind, proto: u8, src: IpAddr, dst: IpAddr) -> Self {
+        PacketEvent {
+            time,
+            sensor: None,
+            kind,
+            proto,
+            proto_label: None,
+            src,
+            dst,
+            sport: None,
+            dport: None,
+            icmp_type: None,
+            icmp_code: None,
+            ip_len: None,
+            tcp_flags: None,
+            rx_bytes: None,
+            tx_bytes: None,
+            os: None,
+            remark: None,
+        }
+    }
+
+    /// The protocol's name: as logged, else honeyscope's name for the number.
+    pub fn proto_name(&self) -> &str {
+        self.proto_label.as_deref().unwrap_or(proto::name(self.proto))
+    }
+
+    /// Sets the protocol name, keeping it only when it differs from the default one.
+    pub fn set_proto_name(&mut self, name: &str) {
+        self.proto_label = (name != proto::name(self.proto)).then(|| name.into());
+    }
+}
+
+/// The packet log was opened or closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleEvent {
+    /// When.
+    pub time: Timestamp,
+    /// The sensor whose log it is, if known.
+    pub sensor: Option<Arc<str>>,
+    /// Started or stopped.
+    pub state: LogState,
+}
+
+/// Whether the log started or stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogState {
+    /// The sensor started logging.
+    Started,
+    /// The sensor stopped logging.
+    Stopped,
+}
+
+impl LogState {
+    /// The stable name: `log_started` or `log_stopped`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogState::Started => "log_started",
+            LogState::Stopped => "log_stopped",
+        }
+    }
+
+    /// The inverse of [`LogState::as_str`].
+    pub fn from_name(s: &str) -> Option<LogState> {
+        match s {
+            "log_started" => Some(LogState::Started),
+            "log_stopped" => Some(LogState::Stopped),
+            _ => None,
+        }
+    }
+}
+
+/// The TCP flags byte. Displayed as Honeyd does, letters in the order `FSRPAUEC`
+/// (FIN SYN RST PSH ACK URG ECE CWR).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TcpFlags(pub u8);
+
+/// Flag bits and their letters, in Honeyd's order.
+const FLAG_LETTERS: [(u8, u8); 8] = [
+    (0x01, b'F'),
+    (0x02, b'S'),
+    (0x04, b'R'),
+    (0x08, b'P'),
+    (0x10, b'A'),
+    (0x20, b'U'),
+    (0x40, b'E'),
+    (0x80, b'C'),
+];
+
+impl TcpFlags {
+    /// FIN.
+    pub const FIN: u8 = 0x01;
+    /// SYN.
+    pub const SYN: u8 = 0x02;
+    /// RST.
+    pub const RST: u8 = 0x04;
+    /// PSH.
+    pub const PSH: u8 = 0x08;
+    /// ACK.
+    pub const ACK: u8 = 0x10;
+
+    /// Whether every bit of `mask` is set.
+    pub fn has(self, mask: u8) -> bool {
+        self.0 & mask == mask
+    }
+
+    /// Parses Honeyd's letters (`SA`, `FA`, the empty string). Letters must be distinct and
+    /// in Honeyd's order, so that writing the flags back gives the same text.
+    pub fn from_letters(s: &[u8]) -> Option<TcpFlags> {
+        let mut bits = 0u8;
+        let mut next = 0;
+        for &c in s {
+            let i = FLAG_LETTERS[next..].iter().position(|&(_, l)| l == c)? + next;
+            bits |= FLAG_LETTERS[i].0;
+            next = i + 1;
+        }
+        Some(TcpFlags(bits))
+    }
+
+    /// Appends the letters to `out`.
+    pub fn push_letters(self, out: &mut String) {
+        for (bit, letter) in FLAG_LETTERS {
+            if self.0 & bit != 0 {
+                out.push(letter as char);
+            }
+        }
+    }
+}
+
+impl fmt::Display for TcpFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::with_capacity(8);
+        self.push_letters(&mut s);
+        f.write_str(&s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_round_trip_in_honeyd_order() {
+        for bits in 0..=255u8 {
+            let text = TcpFlags(bits).to_string();
+            assert_eq!(TcpFlags::from_letters(text.as_bytes()), Some(TcpFlags(bits)));
+        }
+        assert_eq!(TcpFlags::from_letters(b"AS"), None, "out of order");
+        assert_eq!(TcpFlags::from_letters(b"SS"), None, "repeated");
+        assert_eq!(TcpFlags::from_letters(b"X"), None);
+        assert_eq!(TcpFlags(0x12).to_string(), "SA");
+    }
+}

@@ -1,0 +1,434 @@
+//! Time: UTC microseconds inside, local wall-clock time where Honeyd wrote it.
+//!
+//! Honeyd stamps each line with the machine's local time, `YYYY-MM-DD-HH:MM:SS.ffff`, the
+//! fraction in units of 100 µs. [`LocalZone`] converts between that and [`Timestamp`] for one
+//! time zone, caching the UTC offset per hour so a multi-gigabyte log does not ask the
+//! time-zone database once per line.
+
+use std::cell::Cell;
+use std::fmt;
+
+use jiff::civil::{Date, DateTime};
+use jiff::tz::TimeZone;
+
+/// A point in time: microseconds since 1970-01-01T00:00:00Z.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(pub i64);
+
+/// Earliest and latest times honeyscope accepts (years 1 to 9999), so that every timestamp
+/// can be written in every format.
+const MIN_US: i64 = -62_135_596_800_000_000;
+const MAX_US: i64 = 253_402_300_799_999_999;
+
+impl Timestamp {
+    /// Microseconds since the Unix epoch.
+    pub fn as_micros(self) -> i64 {
+        self.0
+    }
+
+    /// A timestamp from microseconds, if within years 1..=9999.
+    pub fn from_micros(us: i64) -> Option<Timestamp> {
+        (MIN_US..=MAX_US).contains(&us).then_some(Timestamp(us))
+    }
+
+    /// The UTC day this timestamp falls on, as days since 1970-01-01.
+    pub fn utc_day(self) -> i64 {
+        self.0.div_euclid(86_400_000_000)
+    }
+
+    /// The UTC date as `YYYY-MM-DD`.
+    pub fn utc_date(self) -> String {
+        let d = Ymd::from_epoch_day(self.utc_day());
+        format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
+    }
+
+    /// RFC 3339 in UTC with six fraction digits: `2023-04-28T13:47:14.371800Z`.
+    pub fn to_rfc3339(self) -> String {
+        let mut s = String::with_capacity(27);
+        self.write_rfc3339(&mut s);
+        s
+    }
+
+    /// Appends the RFC 3339 form to `out`.
+    pub fn write_rfc3339(self, out: &mut String) {
+        let secs = self.0.div_euclid(1_000_000);
+        let micros = self.0.rem_euclid(1_000_000) as u32;
+        let (date, sod) = split_day(secs);
+        push_civil(out, date, sod, b'T');
+        out.push('.');
+        push_digits(out, micros, 6);
+        out.push('Z');
+    }
+
+    /// Parses RFC 3339 (any offset, any fraction up to nanoseconds; sub-microsecond digits
+    /// are truncated).
+    pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+        let ts: jiff::Timestamp = s.parse().ok()?;
+        Timestamp::from_micros(ts.as_microsecond())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+/// A proleptic Gregorian date, as plain numbers (the hot path avoids a calendar library).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ymd {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+impl Ymd {
+    /// Days since 1970-01-01, or `None` if the date does not exist.
+    pub fn to_epoch_day(self) -> Option<i64> {
+        let Ymd { year, month, day } = self;
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return None;
+        }
+        // Howard Hinnant's days_from_civil.
+        let y = year as i64 - (month <= 2) as i64;
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (month as i64 + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + day as i64 - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        Some(era * 146_097 + doe - 719_468)
+    }
+
+    /// The date `days` after 1970-01-01.
+    pub fn from_epoch_day(days: i64) -> Ymd {
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = (yoe + era * 400 + (month <= 2) as i64) as i32;
+        Ymd { year, month, day }
+    }
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+fn split_day(secs: i64) -> (Ymd, u32) {
+    let day = secs.div_euclid(86_400);
+    (Ymd::from_epoch_day(day), secs.rem_euclid(86_400) as u32)
+}
+
+fn push_digits(out: &mut String, mut v: u32, width: usize) {
+    let mut buf = [b'0'; 10];
+    for i in (0..width).rev() {
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    // ASCII digits only.
+    out.push_str(std::str::from_utf8(&buf[..width]).unwrap_or("0"));
+}
+
+fn push_civil(out: &mut String, date: Ymd, sod: u32, sep: u8) {
+    push_digits(out, date.year.max(0) as u32, 4);
+    out.push('-');
+    push_digits(out, date.month, 2);
+    out.push('-');
+    push_digits(out, date.day, 2);
+    out.push(sep as char);
+    push_digits(out, sod / 3600, 2);
+    out.push(':');
+    push_digits(out, sod / 60 % 60, 2);
+    out.push(':');
+    push_digits(out, sod % 60, 2);
+}
+
+/// A time zone for reading and writing Honeyd's local timestamps, with an hourly offset
+/// cache in each direction.
+pub struct LocalZone {
+    tz: TimeZone,
+    name: String,
+    /// Local hour key (days since epoch * 24 + hour) → offset seconds, valid for that hour.
+    to_utc: Cell<(i64, i32)>,
+    /// UTC hour (seconds / 3600) → offset seconds, valid for that hour.
+    from_utc: Cell<(i64, i32)>,
+}
+
+impl Clone for LocalZone {
+    fn clone(&self) -> Self {
+        LocalZone::new(self.tz.clone(), self.name.clone())
+    }
+}
+
+impl fmt::Debug for LocalZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LocalZone({})", self.name)
+    }
+}
+
+/// A `--tz` value that names no known zone.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown time zone {0:?}: use an IANA name such as UTC, Europe/Berlin or Asia/Tokyo, or a fixed offset such as +09:00")]
+pub struct UnknownZone(pub String);
+
+const NO_HOUR: (i64, i32) = (i64::MIN, 0);
+
+impl LocalZone {
+    fn new(tz: TimeZone, name: String) -> LocalZone {
+        LocalZone {
+            tz,
+            name,
+            to_utc: Cell::new(NO_HOUR),
+            from_utc: Cell::new(NO_HOUR),
+        }
+    }
+
+    /// UTC.
+    pub fn utc() -> LocalZone {
+        LocalZone::new(TimeZone::UTC, "UTC".into())
+    }
+
+    /// This machine's zone (`TZ`, else `/etc/localtime`), UTC if it cannot be determined.
+    pub fn system() -> LocalZone {
+        let tz = TimeZone::try_system().unwrap_or(TimeZone::UTC);
+        let name = tz.iana_name().unwrap_or("system").to_string();
+        LocalZone::new(tz, name)
+    }
+
+    /// An IANA zone name (`Asia/Tokyo`), `UTC`, `local`, or a fixed offset (`+09:00`, `-0500`).
+    pub fn named(name: &str) -> Result<LocalZone, UnknownZone> {
+        if name.eq_ignore_ascii_case("local") || name.eq_ignore_ascii_case("system") {
+            return Ok(LocalZone::system());
+        }
+        if let Some(offset) = parse_fixed_offset(name) {
+            let tz = TimeZone::fixed(
+                jiff::tz::Offset::from_seconds(offset).map_err(|_| UnknownZone(name.into()))?,
+            );
+            return Ok(LocalZone::new(tz, name.into()));
+        }
+        match TimeZone::get(name) {
+            Ok(tz) => Ok(LocalZone::new(tz, name.into())),
+            Err(_) => Err(UnknownZone(name.into())),
+        }
+    }
+
+    /// The zone's name as given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Converts a local wall-clock time (days since 1970-01-01 in local terms, second of
+    /// the day, microseconds) to UTC. A time that occurs twice (when clocks go back) takes
+    /// the earlier instant; a time that never occurs (when clocks go forward) is read with
+    /// the offset in force before the gap.
+    pub fn local_to_utc(&self, days: i64, sod: u32, micros: u32) -> Option<Timestamp> {
+        let hour_key = days * 24 + (sod / 3600) as i64;
+        let offset = match self.to_utc.get() {
+            (key, off) if key == hour_key => off,
+            _ => {
+                let hour_start = days * 86_400 + (sod - sod % 3600) as i64;
+                let start = self.offset_of_local(hour_start)?;
+                if start == self.offset_of_local(hour_start + 3599)? {
+                    self.to_utc.set((hour_key, start));
+                    start
+                } else {
+                    self.offset_of_local(days * 86_400 + sod as i64)?
+                }
+            }
+        };
+        let local_secs = days * 86_400 + sod as i64;
+        Timestamp::from_micros((local_secs - offset as i64) * 1_000_000 + micros as i64)
+    }
+
+    /// The offset for a local time given as seconds since the local epoch.
+    fn offset_of_local(&self, local_secs: i64) -> Option<i32> {
+        let (d, sod) = split_day(local_secs);
+        let date = Date::new(d.year.try_into().ok()?, d.month as i8, d.day as i8).ok()?;
+        let time = jiff::civil::Time::new(
+            (sod / 3600) as i8,
+            (sod / 60 % 60) as i8,
+            (sod % 60) as i8,
+            0,
+        )
+        .ok()?;
+        let amb = self.tz.to_ambiguous_timestamp(DateTime::from_parts(date, time));
+        let off = match amb.offset() {
+            jiff::tz::AmbiguousOffset::Unambiguous { offset } => offset,
+            jiff::tz::AmbiguousOffset::Fold { before, .. } => before,
+            jiff::tz::AmbiguousOffset::Gap { before, .. } => before,
+        };
+        Some(off.seconds())
+    }
+
+    /// The UTC offset in force at `ts`, in seconds.
+    pub fn offset_at(&self, ts: Timestamp) -> i32 {
+        let secs = ts.0.div_euclid(1_000_000);
+        let hour = secs.div_euclid(3600);
+        match self.from_utc.get() {
+            (key, off) if key == hour => off,
+            _ => {
+                let at = |s: i64| {
+                    jiff::Timestamp::from_second(s)
+                        .map(|t| self.tz.to_offset(t).seconds())
+                        .unwrap_or(0)
+                };
+                let start = at(hour * 3600);
+                if start == at(hour * 3600 + 3599) {
+                    self.from_utc.set((hour, start));
+                    start
+                } else {
+                    at(secs)
+                }
+            }
+        }
+    }
+
+    /// Writes `ts` as Honeyd did: local time, `YYYY-MM-DD-HH:MM:SS.ffff` (100 µs units,
+    /// truncated).
+    pub fn write_honeyd_time(&self, ts: Timestamp, out: &mut String) {
+        let offset = self.offset_at(ts) as i64;
+        let secs = ts.0.div_euclid(1_000_000) + offset;
+        let micros = ts.0.rem_euclid(1_000_000) as u32;
+        let (date, sod) = split_day(secs);
+        push_civil(out, date, sod, b'-');
+        out.push('.');
+        push_digits(out, micros / 100, 4);
+    }
+
+    /// Parses Honeyd's `YYYY-MM-DD-HH:MM:SS.ffff` (exactly 24 bytes) in this zone.
+    pub fn parse_honeyd_time(&self, s: &[u8]) -> Option<Timestamp> {
+        if s.len() != 24
+            || s[4] != b'-'
+            || s[7] != b'-'
+            || s[10] != b'-'
+            || s[13] != b':'
+            || s[16] != b':'
+            || s[19] != b'.'
+        {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            let mut v = 0u32;
+            for &b in &s[r] {
+                if !b.is_ascii_digit() {
+                    return None;
+                }
+                v = v * 10 + (b - b'0') as u32;
+            }
+            Some(v)
+        };
+        let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (h, mi, se, frac) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..24)?);
+        if h > 23 || mi > 59 || se > 59 {
+            return None;
+        }
+        let days = Ymd {
+            year: y as i32,
+            month: mo,
+            day: d,
+        }
+        .to_epoch_day()?;
+        self.local_to_utc(days, h * 3600 + mi * 60 + se, frac * 100)
+    }
+}
+
+/// `+09:00`, `-0500`, `+9` → seconds east of UTC.
+fn parse_fixed_offset(s: &str) -> Option<i32> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m) = if digits.len() <= 2 {
+        (digits.parse::<i32>().ok()?, 0)
+    } else {
+        let split = digits.len() - 2;
+        (
+            digits[..split].parse::<i32>().ok()?,
+            digits[split..].parse::<i32>().ok()?,
+        )
+    };
+    (h <= 25 && m < 60).then_some(sign * (h * 3600 + m * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn honeyd_time_round_trips_in_utc() {
+        let z = LocalZone::utc();
+        let ts = z.parse_honeyd_time(b"2023-04-28-13:47:14.3718").unwrap();
+        assert_eq!(ts.to_rfc3339(), "2023-04-28T13:47:14.371800Z");
+        let mut s = String::new();
+        z.write_honeyd_time(ts, &mut s);
+        assert_eq!(s, "2023-04-28-13:47:14.3718");
+    }
+
+    #[test]
+    fn honeyd_time_in_tokyo_is_nine_hours_ahead() {
+        let z = LocalZone::named("Asia/Tokyo").unwrap();
+        let ts = z.parse_honeyd_time(b"2016-04-01-00:00:00.0000").unwrap();
+        assert_eq!(ts.to_rfc3339(), "2016-03-31T15:00:00.000000Z");
+        let fixed = LocalZone::named("+09:00").unwrap();
+        assert_eq!(fixed.parse_honeyd_time(b"2016-04-01-00:00:00.0000"), Some(ts));
+    }
+
+    #[test]
+    fn dst_transitions_are_handled_per_line() {
+        let z = LocalZone::named("Europe/Berlin").unwrap();
+        // 2023-03-26 02:00 CET → 03:00 CEST. 01:59:59 is +01:00, 03:00:00 is +02:00.
+        let a = z.parse_honeyd_time(b"2023-03-26-01:59:59.0000").unwrap();
+        let b = z.parse_honeyd_time(b"2023-03-26-03:00:00.0000").unwrap();
+        assert_eq!(b.0 - a.0, 1_000_000);
+        // Fall back: 02:30 happens twice; we read the first, and write it back the same.
+        let c = z.parse_honeyd_time(b"2023-10-29-02:30:00.0000").unwrap();
+        assert_eq!(c.to_rfc3339(), "2023-10-29T00:30:00.000000Z");
+        let mut s = String::new();
+        z.write_honeyd_time(c, &mut s);
+        assert_eq!(s, "2023-10-29-02:30:00.0000");
+        // Offsets near the change come from the exact instant, not a stale cache.
+        let mut s = String::new();
+        z.write_honeyd_time(Timestamp(c.0 + 3_600_000_000), &mut s);
+        assert_eq!(s, "2023-10-29-02:30:00.0000");
+    }
+
+    #[test]
+    fn bad_times_are_rejected() {
+        let z = LocalZone::utc();
+        for bad in [
+            &b"2023-04-28 13:47:14.3718"[..],
+            b"2023-02-30-13:47:14.3718",
+            b"2023-04-28-24:00:00.0000",
+            b"2023-04-28-13:47:14.37",
+            b"",
+        ] {
+            assert_eq!(z.parse_honeyd_time(bad), None, "{:?}", bad);
+        }
+        assert!(LocalZone::named("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn rfc3339_round_trips() {
+        let ts = Timestamp::parse_rfc3339("2023-04-28T13:47:14.371800Z").unwrap();
+        assert_eq!(ts.to_rfc3339(), "2023-04-28T13:47:14.371800Z");
+        let ts = Timestamp::parse_rfc3339("2023-04-28T22:47:14.5+09:00").unwrap();
+        assert_eq!(ts.to_rfc3339(), "2023-04-28T13:47:14.500000Z");
+        assert_eq!(Timestamp(0).utc_date(), "1970-01-01");
+        assert_eq!(Timestamp(-1).utc_date(), "1969-12-31");
+    }
+}
