@@ -184,7 +184,10 @@ pub fn parse_line(line: &[u8], tz: &LocalZone) -> Result<Event, LineError> {
     let mut ev = PacketEvent::new(time, kind, proto, src, src);
     ev.set_proto_name(utf8(name)?);
     if c.rest().first().is_some_and(|b| b.is_ascii_digit())
-        && c.rest().iter().take_while(|b| **b != b' ').all(|b| b.is_ascii_digit())
+        && c.rest()
+            .iter()
+            .take_while(|b| **b != b' ')
+            .all(|b| b.is_ascii_digit())
     {
         ev.sport = Some(c.number()?);
         c.expect(b" ", LineError::Short)?;
@@ -371,42 +374,6 @@ fn push_clean(out: &mut String, s: &str, bad: &[u8]) {
     }
 }
 
-/// Counts lines that did not parse and keeps the first few as examples, so a report can
-/// say how many were skipped and show why.
-#[derive(Debug, Clone, Default)]
-pub struct SkippedLines {
-    /// How many lines were skipped.
-    pub count: u64,
-    /// The first [`SkippedLines::MAX_EXAMPLES`]: line number (1-based), reason, the line's
-    /// first 120 bytes (lossy UTF-8).
-    pub examples: Vec<(u64, LineError, String)>,
-}
-
-impl SkippedLines {
-    /// Examples kept.
-    pub const MAX_EXAMPLES: usize = 5;
-
-    /// Records a skipped line.
-    pub fn push(&mut self, line_no: u64, err: LineError, line: &[u8]) {
-        self.count += 1;
-        if self.examples.len() < Self::MAX_EXAMPLES {
-            let cut = &line[..line.len().min(120)];
-            self.examples
-                .push((line_no, err, String::from_utf8_lossy(cut).into_owned()));
-        }
-    }
-
-    /// Adds another chunk's skips; its line numbers are offset by `line_offset`.
-    pub fn merge(&mut self, other: SkippedLines, line_offset: u64) {
-        self.count += other.count;
-        for (n, e, l) in other.examples {
-            if self.examples.len() < Self::MAX_EXAMPLES {
-                self.examples.push((n + line_offset, e, l));
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,7 +439,10 @@ mod tests {
         let p = packet(round_trip(
             "2023-04-28-15:53:38.9189 icmp(1) - 192.168.10.4 185.213.114.29: 8(0): 84",
         ));
-        assert_eq!((p.icmp_type, p.icmp_code, p.ip_len), (Some(8), Some(0), Some(84)));
+        assert_eq!(
+            (p.icmp_type, p.icmp_code, p.ip_len),
+            (Some(8), Some(0), Some(84))
+        );
         assert_eq!((p.sport, p.dport), (None, None));
         let p = packet(round_trip(
             "2023-04-28-15:58:34.4550 tcp(6) E 192.168.10.4 37230 185.213.114.29 80: 734 13762",
@@ -482,7 +452,9 @@ mod tests {
             "2016-04-01-00:00:01.0000 udp(17) - 203.0.113.9 53 198.51.100.7 53413: 51",
         ));
         assert_eq!(p.tcp_flags, None);
-        let p = packet(round_trip("2016-04-01-00:00:01.0000 GRE(47) - 203.0.113.9 198.51.100.7: 64"));
+        let p = packet(round_trip(
+            "2016-04-01-00:00:01.0000 GRE(47) - 203.0.113.9 198.51.100.7: 64",
+        ));
         assert_eq!(p.proto_name(), "GRE");
     }
 
@@ -491,19 +463,53 @@ mod tests {
         let tz = LocalZone::utc();
         let cases: &[(&str, LineError)] = &[
             ("", LineError::Short),
-            ("2016-04-01 00:00:01.0000 tcp(6) S 1.2.3.4 1 5.6.7.8 2", LineError::Time),
-            ("2016-04-01-00:00:01.0000 tcp6 S 1.2.3.4 1 5.6.7.8 2", LineError::Proto),
-            ("2016-04-01-00:00:01.0000 tcp(666) S 1.2.3.4 1 5.6.7.8 2", LineError::Proto),
-            ("2016-04-01-00:00:01.0000 tcp(6) X 1.2.3.4 1 5.6.7.8 2", LineError::Kind),
-            ("2016-04-01-00:00:01.0000 tcp(6) S 1.2.3.400 1 5.6.7.8 2", LineError::Address),
-            ("2016-04-01-00:00:01.0000 tcp(6) S 1.2.3.4 70000 5.6.7.8 2", LineError::Number),
-            ("2016-04-01-00:00:01.0000 tcp(6) - 1.2.3.4 1 5.6.7.8 2: 40 AS", LineError::Flags),
-            ("2016-04-01-00:00:01.0000 tcp(6) - 1.2.3.4 1 5.6.7.8 2: 40 S junk", LineError::Trailing),
-            ("2016-04-01-00:00:01.0000 tcp(6) E 1.2.3.4 1 5.6.7.8 2: 40", LineError::Short),
-            ("2016-04-01-00:00:01.0000 tcp(6) 1.2.3.4 1 5.6.7.8 2: |GET /|", LineError::Service),
+            (
+                "2016-04-01 00:00:01.0000 tcp(6) S 1.2.3.4 1 5.6.7.8 2",
+                LineError::Time,
+            ),
+            (
+                "2016-04-01-00:00:01.0000 tcp6 S 1.2.3.4 1 5.6.7.8 2",
+                LineError::Proto,
+            ),
+            (
+                "2016-04-01-00:00:01.0000 tcp(666) S 1.2.3.4 1 5.6.7.8 2",
+                LineError::Proto,
+            ),
+            (
+                "2016-04-01-00:00:01.0000 tcp(6) X 1.2.3.4 1 5.6.7.8 2",
+                LineError::Kind,
+            ),
+            (
+                "2016-04-01-00:00:01.0000 tcp(6) S 1.2.3.400 1 5.6.7.8 2",
+                LineError::Address,
+            ),
+            (
+                "2016-04-01-00:00:01.0000 tcp(6) S 1.2.3.4 70000 5.6.7.8 2",
+                LineError::Number,
+            ),
+            (
+                "2016-04-01-00:00:01.0000 tcp(6) - 1.2.3.4 1 5.6.7.8 2: 40 AS",
+                LineError::Flags,
+            ),
+            (
+                "2016-04-01-00:00:01.0000 tcp(6) - 1.2.3.4 1 5.6.7.8 2: 40 S junk",
+                LineError::Trailing,
+            ),
+            (
+                "2016-04-01-00:00:01.0000 tcp(6) E 1.2.3.4 1 5.6.7.8 2: 40",
+                LineError::Short,
+            ),
+            (
+                "2016-04-01-00:00:01.0000 tcp(6) 1.2.3.4 1 5.6.7.8 2: |GET /|",
+                LineError::Service,
+            ),
         ];
         for (line, want) in cases {
-            assert_eq!(parse_line(line.as_bytes(), &tz).err(), Some(*want), "{line:?}");
+            assert_eq!(
+                parse_line(line.as_bytes(), &tz).err(),
+                Some(*want),
+                "{line:?}"
+            );
         }
     }
 

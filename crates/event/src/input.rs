@@ -124,6 +124,9 @@ mod tests {
             assert_eq!(sniff_format(&out), InputFormat::Honeyd);
         }
         assert_eq!(sniff_format(b"\n{\"ts\":1}"), InputFormat::JsonLines);
-        assert_eq!(sniff_format(&[0x0a, 0x0d, 0x0d, 0x0a, 0]), InputFormat::Capture);
+        assert_eq!(
+            sniff_format(&[0x0a, 0x0d, 0x0d, 0x0a, 0]),
+            InputFormat::Capture
+        );
     }
 }

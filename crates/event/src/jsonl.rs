@@ -219,6 +219,9 @@ mod tests {
             parse_line(br#"{"ts":"2016-04-01T00:00:01Z","event":"packet","kind":"probe"}"#),
             Err(JsonError::Field("proto"))
         ));
-        assert!(parse_line(br#"{"ts":"2016-04-01T00:00:01Z","event":"log_stopped","extra":[1]}"#).is_ok());
+        assert!(
+            parse_line(br#"{"ts":"2016-04-01T00:00:01Z","event":"log_stopped","extra":[1]}"#)
+                .is_ok()
+        );
     }
 }

@@ -147,7 +147,9 @@ impl PacketEvent {
 
     /// The protocol's name: as logged, else honeyscope's name for the number.
     pub fn proto_name(&self) -> &str {
-        self.proto_label.as_deref().unwrap_or(proto::name(self.proto))
+        self.proto_label
+            .as_deref()
+            .unwrap_or(proto::name(self.proto))
     }
 
     /// Sets the protocol name, keeping it only when it differs from the default one.
@@ -268,7 +270,10 @@ mod tests {
     fn flags_round_trip_in_honeyd_order() {
         for bits in 0..=255u8 {
             let text = TcpFlags(bits).to_string();
-            assert_eq!(TcpFlags::from_letters(text.as_bytes()), Some(TcpFlags(bits)));
+            assert_eq!(
+                TcpFlags::from_letters(text.as_bytes()),
+                Some(TcpFlags(bits))
+            );
         }
         assert_eq!(TcpFlags::from_letters(b"AS"), None, "out of order");
         assert_eq!(TcpFlags::from_letters(b"SS"), None, "repeated");

@@ -261,7 +261,9 @@ impl LocalZone {
             0,
         )
         .ok()?;
-        let amb = self.tz.to_ambiguous_timestamp(DateTime::from_parts(date, time));
+        let amb = self
+            .tz
+            .to_ambiguous_timestamp(DateTime::from_parts(date, time));
         let off = match amb.offset() {
             jiff::tz::AmbiguousOffset::Unambiguous { offset } => offset,
             jiff::tz::AmbiguousOffset::Fold { before, .. } => before,
@@ -385,7 +387,10 @@ mod tests {
         let ts = z.parse_honeyd_time(b"2016-04-01-00:00:00.0000").unwrap();
         assert_eq!(ts.to_rfc3339(), "2016-03-31T15:00:00.000000Z");
         let fixed = LocalZone::named("+09:00").unwrap();
-        assert_eq!(fixed.parse_honeyd_time(b"2016-04-01-00:00:00.0000"), Some(ts));
+        assert_eq!(
+            fixed.parse_honeyd_time(b"2016-04-01-00:00:00.0000"),
+            Some(ts)
+        );
     }
 
     #[test]

@@ -1,0 +1,421 @@
+//! The ingest pipeline: one input file into day-partitioned Parquet files in a staging
+//! directory, on every core.
+//!
+//! The calling thread reads (and decompresses) the input in line-aligned blocks, hashing the
+//! raw bytes on the way; worker threads parse blocks, split events by UTC day and write one
+//! Parquet file per (block, day). Blocks are numbered so the store can keep input order.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+
+use honeyscope_event::input::{self, Compression, InputFormat};
+use honeyscope_event::Event;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression as ParquetCompression;
+use parquet::file::properties::WriterProperties;
+use sha2::{Digest, Sha256};
+
+use crate::schema::{event_schema, EventBatchBuilder};
+use crate::source::{self, parse_lines, InputReport, ReadOptions, Skipped, CHUNK_BYTES};
+
+/// A running SHA-256 and the number of bytes it has seen.
+#[derive(Default)]
+struct HashState {
+    hasher: Sha256,
+    bytes: u64,
+}
+
+/// A reader that hashes what passes through it, into state shared with the caller (the
+/// reader itself ends up inside a decompressor).
+struct HashingReader<R> {
+    inner: R,
+    state: Arc<Mutex<HashState>>,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Ok(mut st) = self.state.lock() {
+            st.hasher.update(&buf[..n]);
+            st.bytes += n as u64;
+        }
+        Ok(n)
+    }
+}
+
+/// Hashes the rest of `path` from byte `from` into `state`.
+fn hash_rest(path: &Path, from: u64, state: &Arc<Mutex<HashState>>) -> io::Result<()> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(from))?;
+    let mut r = HashingReader {
+        inner: file,
+        state: state.clone(),
+    };
+    io::copy(&mut r, &mut io::sink())?;
+    Ok(())
+}
+
+/// The SHA-256 of a file's bytes, as lowercase hex.
+pub fn file_digest(path: &Path) -> io::Result<String> {
+    let state = Arc::new(Mutex::new(HashState::default()));
+    hash_rest(path, 0, &state)?;
+    let st = state
+        .lock()
+        .map_err(|_| io::Error::other("hash state poisoned"))?;
+    Ok(hex::encode(st.hasher.clone().finalize()))
+}
+
+/// One Parquet file written to staging.
+#[derive(Debug, Clone)]
+pub struct StagedFile {
+    /// The UTC day its rows fall on, `YYYY-MM-DD`.
+    pub date: String,
+    /// Block number within the input (input order).
+    pub seq: u32,
+    /// Where it is.
+    pub path: PathBuf,
+    /// Rows in it.
+    pub rows: u64,
+}
+
+/// What ingesting one input produced.
+#[derive(Debug)]
+pub struct Staged {
+    /// What was read.
+    pub report: InputReport,
+    /// SHA-256 of the input file's bytes (as stored, compressed or not).
+    pub digest: String,
+    /// Size of the input file in bytes.
+    pub size: u64,
+    /// The Parquet files, in input order.
+    pub files: Vec<StagedFile>,
+}
+
+/// A failure of the pipeline as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// Reading the input failed before anything was read.
+    #[error(transparent)]
+    Source(#[from] source::SourceError),
+    /// Writing staging files failed.
+    #[error("writing {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// The Parquet writer failed.
+    #[error("writing {path}: {source}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: parquet::errors::ParquetError,
+    },
+}
+
+/// Parquet settings for the store: Snappy (fast to write and read), statistics for pruning.
+pub fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(ParquetCompression::SNAPPY)
+        .set_max_row_group_row_count(Some(1 << 20))
+        .set_created_by(format!("honeyscope {}", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Work for a parser thread.
+enum Work {
+    /// Complete lines of a text input.
+    Lines {
+        seq: u32,
+        format: InputFormat,
+        bytes: Vec<u8>,
+    },
+    /// Events already decoded (captures).
+    Events { seq: u32, events: Vec<Event> },
+}
+
+/// What a parser thread reports for one block.
+struct BlockResult {
+    seq: u32,
+    lines: u64,
+    events: u64,
+    skipped: Skipped,
+    files: Vec<StagedFile>,
+}
+
+/// Reads `path` and writes its events as Parquet under `staging`, using `workers` threads.
+pub fn stage_file(
+    path: &Path,
+    opts: &ReadOptions,
+    staging: &Path,
+    workers: usize,
+) -> Result<Staged, IngestError> {
+    let src_err = |source| {
+        IngestError::Source(source::SourceError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    let file = File::open(path).map_err(src_err)?;
+    let size = file.metadata().map_err(src_err)?.len();
+    let hash = Arc::new(Mutex::new(HashState::default()));
+    let hashing = HashingReader {
+        inner: file,
+        state: hash.clone(),
+    };
+    let workers = workers.max(1);
+    let (tx, rx) = mpsc::sync_channel::<Work>(workers * 2);
+    let rx = Mutex::new(rx);
+
+    std::thread::scope(|scope| -> Result<Staged, IngestError> {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let rx = &rx;
+                let opts = opts.clone();
+                scope.spawn(move || -> Result<Vec<BlockResult>, IngestError> {
+                    let mut results = Vec::new();
+                    loop {
+                        let work = match rx.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok(work) = work else { break };
+                        results.push(process_block(work, &opts, staging)?);
+                    }
+                    Ok(results)
+                })
+            })
+            .collect();
+
+        // Read on this thread; the hash covers the file's raw bytes.
+        let read_result = (|| -> Result<ReadOutcome, IngestError> {
+            let mut warnings = Vec::new();
+            let mut capture = None;
+            let (mut reader, compression) = input::decompress(hashing).map_err(src_err)?;
+            let format = input::sniff_format(io::BufRead::fill_buf(&mut reader).map_err(src_err)?);
+            let mut seq = 0u32;
+            if format == InputFormat::Capture {
+                let mut report = InputReport::new(path, format, compression);
+                let mut batch = Vec::with_capacity(BATCH_EVENTS);
+                let mut send_err = false;
+                source::read_capture(&mut reader, &mut report, opts, |ev| {
+                    batch.push(ev);
+                    if batch.len() == BATCH_EVENTS {
+                        let events =
+                            std::mem::replace(&mut batch, Vec::with_capacity(BATCH_EVENTS));
+                        send_err |= tx.send(Work::Events { seq, events }).is_err();
+                        seq += 1;
+                    }
+                })
+                .map_err(|source| {
+                    IngestError::Source(source::SourceError::Capture {
+                        path: path.to_path_buf(),
+                        source,
+                    })
+                })?;
+                if !batch.is_empty() && !send_err {
+                    let _ = tx.send(Work::Events { seq, events: batch });
+                }
+                warnings.extend(report.warnings);
+                // Frames that were not IP are counted in the report's skips; carry them.
+                capture = Some((report.records, report.skipped));
+            } else {
+                let r = source::for_each_block(reader, CHUNK_BYTES, |bytes| {
+                    tx.send(Work::Lines { seq, format, bytes })
+                        .map_err(|_| io::Error::other("parser threads stopped"))?;
+                    seq += 1;
+                    Ok(())
+                });
+                if let Err(e) = r {
+                    warnings.push(format!("read error part way ({e}); kept what came before"));
+                }
+            }
+            Ok(ReadOutcome {
+                format,
+                compression,
+                warnings,
+                capture,
+            })
+        })();
+        drop(tx);
+
+        let mut blocks = Vec::new();
+        let mut first_err = None;
+        for h in handles {
+            match h.join() {
+                Ok(Ok(r)) => blocks.extend(r),
+                Ok(Err(e)) => first_err = first_err.or(Some(e)),
+                Err(_) => {
+                    first_err = first_err.or(Some(IngestError::Write {
+                        path: staging.to_path_buf(),
+                        source: io::Error::other("a parser thread panicked"),
+                    }))
+                }
+            }
+        }
+        let ReadOutcome {
+            format,
+            compression,
+            warnings,
+            capture,
+        } = read_result?;
+        if let Some(e) = first_err {
+            return Err(e);
+        }
+        // The digest covers the whole file, even when a decompressor or the capture reader
+        // stopped early (trailing garbage, a truncated capture).
+        let hashed = hash.lock().map(|st| st.bytes).unwrap_or(0);
+        if hashed < size {
+            hash_rest(path, hashed, &hash).map_err(src_err)?;
+        }
+        let digest = hash
+            .lock()
+            .map(|st| hex::encode(st.hasher.clone().finalize()))
+            .map_err(|_| src_err(io::Error::other("hash state poisoned")))?;
+
+        blocks.sort_by_key(|b| b.seq);
+        let mut report = InputReport::new(path, format, compression);
+        report.warnings = warnings;
+        let capture_records = capture.as_ref().map(|c| c.0);
+        if let Some((_, skips)) = capture {
+            report.skipped = skips;
+        }
+        let mut files = Vec::new();
+        for b in blocks {
+            report.skipped.merge(b.skipped, report.records);
+            report.records += b.lines;
+            report.events += b.events;
+            files.extend(b.files);
+        }
+        if let Some(records) = capture_records {
+            report.records = records;
+        }
+        Ok(Staged {
+            report,
+            digest,
+            size,
+            files,
+        })
+    })
+}
+
+/// What the reading thread learnt about the input.
+struct ReadOutcome {
+    format: InputFormat,
+    compression: Compression,
+    warnings: Vec<String>,
+    /// For captures: frames read and frames skipped (parsed on the reading thread).
+    capture: Option<(u64, Skipped)>,
+}
+
+/// Events per Parquet batch for captures.
+const BATCH_EVENTS: usize = 1 << 18;
+
+/// Appends events to one batch builder per UTC day, keeping the current day's at hand
+/// (consecutive events nearly always share a day).
+struct DaySplitter {
+    day: i64,
+    current: EventBatchBuilder,
+    others: BTreeMap<i64, EventBatchBuilder>,
+}
+
+impl DaySplitter {
+    fn new() -> Self {
+        DaySplitter {
+            day: i64::MIN,
+            current: EventBatchBuilder::with_capacity(0),
+            others: BTreeMap::new(),
+        }
+    }
+
+    fn append(&mut self, ev: &Event) {
+        let day = ev.time().utc_day();
+        if day != self.day {
+            let next = self
+                .others
+                .remove(&day)
+                .unwrap_or_else(|| EventBatchBuilder::with_capacity(1 << 16));
+            let prev = std::mem::replace(&mut self.current, next);
+            if !prev.is_empty() {
+                self.others.insert(self.day, prev);
+            }
+            self.day = day;
+        }
+        self.current.append(ev);
+    }
+
+    fn into_days(mut self) -> BTreeMap<i64, EventBatchBuilder> {
+        if !self.current.is_empty() {
+            self.others.insert(self.day, self.current);
+        }
+        self.others
+    }
+}
+
+fn process_block(
+    work: Work,
+    opts: &ReadOptions,
+    staging: &Path,
+) -> Result<BlockResult, IngestError> {
+    let mut days = DaySplitter::new();
+    let mut skipped = Skipped::default();
+    let mut events = 0u64;
+    let (seq, lines) = match work {
+        Work::Lines { seq, format, bytes } => {
+            let lines = parse_lines(&bytes, format, opts, &mut skipped, |ev| {
+                events += 1;
+                days.append(&ev)
+            });
+            (seq, lines)
+        }
+        Work::Events { seq, events: evs } => {
+            events = evs.len() as u64;
+            for ev in &evs {
+                days.append(ev);
+            }
+            (seq, 0)
+        }
+    };
+    let by_day = days.into_days();
+
+    let mut files = Vec::with_capacity(by_day.len());
+    for (day, mut builder) in by_day {
+        let batch = builder.finish();
+        let date = honeyscope_event::Timestamp(day * 86_400_000_000).utc_date();
+        let dir = staging.join(format!("date={date}"));
+        let path = dir.join(format!("{seq:06}.parquet"));
+        let werr = |source| IngestError::Write {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&dir).map_err(werr)?;
+        let file = File::create(&path).map_err(werr)?;
+        let perr = |source| IngestError::Parquet {
+            path: path.clone(),
+            source,
+        };
+        let mut writer =
+            ArrowWriter::try_new(file, event_schema(), Some(writer_properties())).map_err(perr)?;
+        writer.write(&batch).map_err(perr)?;
+        let file = writer.into_inner().map_err(perr)?;
+        file.sync_all().map_err(werr)?;
+        files.push(StagedFile {
+            date,
+            seq,
+            path,
+            rows: batch.num_rows() as u64,
+        });
+    }
+    Ok(BlockResult {
+        seq,
+        lines,
+        events,
+        skipped,
+        files,
+    })
+}

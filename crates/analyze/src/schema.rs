@@ -1,0 +1,392 @@
+//! The Arrow (and so Parquet) projection of [`Event`]: one row per event, one column per
+//! field, documented in `docs/EVENTS.md`.
+
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+
+use arrow_array::builder::{
+    StringBuilder, TimestampMicrosecondBuilder, UInt16Builder, UInt32Builder, UInt64Builder,
+    UInt8Builder,
+};
+use arrow_array::{
+    Array, ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray, UInt16Array, UInt32Array,
+    UInt64Array, UInt8Array,
+};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use honeyscope_event::{
+    Event, LifecycleEvent, LogState, PacketEvent, PacketKind, TcpFlags, Timestamp,
+};
+
+/// Column names, in schema order.
+pub mod col {
+    pub const TS: &str = "ts";
+    pub const SENSOR: &str = "sensor";
+    pub const EVENT: &str = "event";
+    pub const KIND: &str = "kind";
+    pub const PROTO: &str = "proto";
+    pub const PROTO_NAME: &str = "proto_name";
+    pub const SRC: &str = "src";
+    pub const SPORT: &str = "sport";
+    pub const DST: &str = "dst";
+    pub const DPORT: &str = "dport";
+    pub const ICMP_TYPE: &str = "icmp_type";
+    pub const ICMP_CODE: &str = "icmp_code";
+    pub const IP_LEN: &str = "ip_len";
+    pub const TCP_FLAGS: &str = "tcp_flags";
+    pub const RX_BYTES: &str = "rx_bytes";
+    pub const TX_BYTES: &str = "tx_bytes";
+    pub const OS: &str = "os";
+    pub const REMARK: &str = "remark";
+}
+
+/// The event schema (version 1). Adding a nullable column at the end is a compatible change;
+/// anything else needs a new version and a note in `docs/EVENTS.md`.
+pub fn event_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            let f = |name, ty, nullable| Field::new(name, ty, nullable);
+            let mut schema = Schema::new(vec![
+                f(
+                    col::TS,
+                    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                    false,
+                ),
+                f(col::SENSOR, DataType::Utf8, true),
+                f(col::EVENT, DataType::Utf8, false),
+                f(col::KIND, DataType::Utf8, true),
+                f(col::PROTO, DataType::UInt8, true),
+                f(col::PROTO_NAME, DataType::Utf8, true),
+                f(col::SRC, DataType::Utf8, true),
+                f(col::SPORT, DataType::UInt16, true),
+                f(col::DST, DataType::Utf8, true),
+                f(col::DPORT, DataType::UInt16, true),
+                f(col::ICMP_TYPE, DataType::UInt8, true),
+                f(col::ICMP_CODE, DataType::UInt8, true),
+                f(col::IP_LEN, DataType::UInt32, true),
+                f(col::TCP_FLAGS, DataType::UInt8, true),
+                f(col::RX_BYTES, DataType::UInt64, true),
+                f(col::TX_BYTES, DataType::UInt64, true),
+                f(col::OS, DataType::Utf8, true),
+                f(col::REMARK, DataType::Utf8, true),
+            ]);
+            schema
+                .metadata
+                .insert("honeyscope.schema".into(), "events/1".into());
+            Arc::new(schema)
+        })
+        .clone()
+}
+
+/// Builds a [`RecordBatch`] of events, row by row.
+pub struct EventBatchBuilder {
+    ts: TimestampMicrosecondBuilder,
+    sensor: StringBuilder,
+    event: StringBuilder,
+    kind: StringBuilder,
+    proto: UInt8Builder,
+    proto_name: StringBuilder,
+    src: StringBuilder,
+    sport: UInt16Builder,
+    dst: StringBuilder,
+    dport: UInt16Builder,
+    icmp_type: UInt8Builder,
+    icmp_code: UInt8Builder,
+    ip_len: UInt32Builder,
+    tcp_flags: UInt8Builder,
+    rx_bytes: UInt64Builder,
+    tx_bytes: UInt64Builder,
+    os: StringBuilder,
+    remark: StringBuilder,
+    rows: usize,
+}
+
+impl Default for EventBatchBuilder {
+    fn default() -> Self {
+        Self::with_capacity(1024)
+    }
+}
+
+impl EventBatchBuilder {
+    /// A builder with room for `rows` events before it reallocates.
+    pub fn with_capacity(rows: usize) -> Self {
+        let s = |bytes| StringBuilder::with_capacity(rows, rows * bytes);
+        EventBatchBuilder {
+            ts: TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
+            sensor: s(0),
+            event: s(6),
+            kind: s(5),
+            proto: UInt8Builder::with_capacity(rows),
+            proto_name: s(3),
+            src: s(14),
+            sport: UInt16Builder::with_capacity(rows),
+            dst: s(14),
+            dport: UInt16Builder::with_capacity(rows),
+            icmp_type: UInt8Builder::with_capacity(rows),
+            icmp_code: UInt8Builder::with_capacity(rows),
+            ip_len: UInt32Builder::with_capacity(rows),
+            tcp_flags: UInt8Builder::with_capacity(rows),
+            rx_bytes: UInt64Builder::with_capacity(rows),
+            tx_bytes: UInt64Builder::with_capacity(rows),
+            os: s(0),
+            remark: s(0),
+            rows: 0,
+        }
+    }
+
+    /// Rows appended so far.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether no row was appended.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Appends one event.
+    pub fn append(&mut self, ev: &Event) {
+        self.rows += 1;
+        self.ts.append_value(ev.time().as_micros());
+        self.sensor.append_option(ev.sensor().map(|s| &**s));
+        match ev {
+            Event::Packet(p) => self.append_packet(p),
+            Event::Lifecycle(l) => {
+                self.event.append_value(l.state.as_str());
+                self.kind.append_null();
+                self.proto.append_null();
+                self.proto_name.append_null();
+                self.src.append_null();
+                self.sport.append_null();
+                self.dst.append_null();
+                self.dport.append_null();
+                self.icmp_type.append_null();
+                self.icmp_code.append_null();
+                self.ip_len.append_null();
+                self.tcp_flags.append_null();
+                self.rx_bytes.append_null();
+                self.tx_bytes.append_null();
+                self.os.append_null();
+                self.remark.append_null();
+            }
+        }
+    }
+
+    fn append_packet(&mut self, p: &PacketEvent) {
+        let mut buf = [0u8; 39];
+        self.event.append_value("packet");
+        self.kind.append_value(p.kind.as_str());
+        self.proto.append_value(p.proto);
+        self.proto_name.append_value(p.proto_name());
+        self.src.append_value(format_ip(p.src, &mut buf));
+        self.sport.append_option(p.sport);
+        self.dst.append_value(format_ip(p.dst, &mut buf));
+        self.dport.append_option(p.dport);
+        self.icmp_type.append_option(p.icmp_type);
+        self.icmp_code.append_option(p.icmp_code);
+        self.ip_len.append_option(p.ip_len);
+        self.tcp_flags.append_option(p.tcp_flags.map(|f| f.0));
+        self.rx_bytes.append_option(p.rx_bytes);
+        self.tx_bytes.append_option(p.tx_bytes);
+        self.os.append_option(p.os.as_deref());
+        self.remark.append_option(p.remark.as_deref());
+    }
+
+    /// The batch of everything appended; the builder is empty afterwards.
+    pub fn finish(&mut self) -> RecordBatch {
+        self.rows = 0;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.ts.finish()),
+            Arc::new(self.sensor.finish()),
+            Arc::new(self.event.finish()),
+            Arc::new(self.kind.finish()),
+            Arc::new(self.proto.finish()),
+            Arc::new(self.proto_name.finish()),
+            Arc::new(self.src.finish()),
+            Arc::new(self.sport.finish()),
+            Arc::new(self.dst.finish()),
+            Arc::new(self.dport.finish()),
+            Arc::new(self.icmp_type.finish()),
+            Arc::new(self.icmp_code.finish()),
+            Arc::new(self.ip_len.finish()),
+            Arc::new(self.tcp_flags.finish()),
+            Arc::new(self.rx_bytes.finish()),
+            Arc::new(self.tx_bytes.finish()),
+            Arc::new(self.os.finish()),
+            Arc::new(self.remark.finish()),
+        ];
+        // The columns match the schema by construction.
+        RecordBatch::try_new(event_schema(), columns)
+            .unwrap_or_else(|e| unreachable!("event columns match the schema: {e}"))
+    }
+}
+
+/// Formats an address without going through `fmt` for IPv4, the common case.
+fn format_ip(ip: IpAddr, buf: &mut [u8; 39]) -> &str {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut n = 0;
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf[n] = b'.';
+                    n += 1;
+                }
+                if octet >= 100 {
+                    buf[n] = b'0' + octet / 100;
+                    n += 1;
+                }
+                if octet >= 10 {
+                    buf[n] = b'0' + octet / 10 % 10;
+                    n += 1;
+                }
+                buf[n] = b'0' + octet % 10;
+                n += 1;
+            }
+            std::str::from_utf8(&buf[..n]).unwrap_or("0.0.0.0")
+        }
+        IpAddr::V6(v6) => {
+            use std::io::Write;
+            let mut cursor = std::io::Cursor::new(&mut buf[..]);
+            let _ = write!(cursor, "{v6}");
+            let n = cursor.position() as usize;
+            std::str::from_utf8(&buf[..n]).unwrap_or("::")
+        }
+    }
+}
+
+/// A batch does not have the event schema's columns with their types.
+#[derive(Debug, thiserror::Error)]
+#[error("not an honeyscope event batch: {0}")]
+pub struct SchemaMismatch(pub String);
+
+/// Reads events back from a batch with the event schema (columns found by name, so a file
+/// with extra columns still reads).
+pub fn events_from_batch(batch: &RecordBatch) -> Result<Vec<Event>, SchemaMismatch> {
+    fn column<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> Result<&'a T, SchemaMismatch> {
+        b.column_by_name(name)
+            .ok_or_else(|| SchemaMismatch(format!("missing column {name}")))?
+            .as_any()
+            .downcast_ref::<T>()
+            .ok_or_else(|| SchemaMismatch(format!("column {name} has the wrong type")))
+    }
+    fn get<A: Array>(a: &A, i: usize, value: impl Fn(usize) -> u64) -> Option<u64> {
+        (!a.is_null(i)).then(|| value(i))
+    }
+    let ts = column::<TimestampMicrosecondArray>(batch, col::TS)?;
+    let sensor = column::<StringArray>(batch, col::SENSOR)?;
+    let event = column::<StringArray>(batch, col::EVENT)?;
+    let kind = column::<StringArray>(batch, col::KIND)?;
+    let proto = column::<UInt8Array>(batch, col::PROTO)?;
+    let proto_name = column::<StringArray>(batch, col::PROTO_NAME)?;
+    let src = column::<StringArray>(batch, col::SRC)?;
+    let sport = column::<UInt16Array>(batch, col::SPORT)?;
+    let dst = column::<StringArray>(batch, col::DST)?;
+    let dport = column::<UInt16Array>(batch, col::DPORT)?;
+    let icmp_type = column::<UInt8Array>(batch, col::ICMP_TYPE)?;
+    let icmp_code = column::<UInt8Array>(batch, col::ICMP_CODE)?;
+    let ip_len = column::<UInt32Array>(batch, col::IP_LEN)?;
+    let tcp_flags = column::<UInt8Array>(batch, col::TCP_FLAGS)?;
+    let rx_bytes = column::<UInt64Array>(batch, col::RX_BYTES)?;
+    let tx_bytes = column::<UInt64Array>(batch, col::TX_BYTES)?;
+    let os = column::<StringArray>(batch, col::OS)?;
+    let remark = column::<StringArray>(batch, col::REMARK)?;
+
+    fn text(a: &StringArray, i: usize) -> Option<&str> {
+        (!a.is_null(i)).then(|| a.value(i))
+    }
+    let mut out = Vec::with_capacity(batch.num_rows());
+    let mut last_sensor: Option<Arc<str>> = None;
+    for i in 0..batch.num_rows() {
+        let time = Timestamp(ts.value(i));
+        // Share one allocation across rows from the same sensor.
+        let sensor = match text(sensor, i) {
+            None => None,
+            Some(s) => match &last_sensor {
+                Some(prev) if &**prev == s => Some(prev.clone()),
+                _ => {
+                    last_sensor = Some(Arc::from(s));
+                    last_sensor.clone()
+                }
+            },
+        };
+        let bad = |what: &str| SchemaMismatch(format!("row {i}: {what}"));
+        let ev_type = event.value(i);
+        if ev_type != "packet" {
+            let state = LogState::from_name(ev_type).ok_or_else(|| bad("unknown event"))?;
+            out.push(Event::Lifecycle(LifecycleEvent {
+                time,
+                sensor,
+                state,
+            }));
+            continue;
+        }
+        let kind = text(kind, i)
+            .and_then(PacketKind::from_name)
+            .ok_or_else(|| bad("bad kind"))?;
+        let addr = |a: &StringArray| {
+            text(a, i)
+                .and_then(|s| s.parse::<IpAddr>().ok())
+                .ok_or_else(|| bad("bad address"))
+        };
+        let proto_n = get(proto, i, |i| proto.value(i) as u64).ok_or_else(|| bad("no proto"))?;
+        let mut p = PacketEvent::new(time, kind, proto_n as u8, addr(src)?, addr(dst)?);
+        p.sensor = sensor;
+        if let Some(name) = text(proto_name, i) {
+            p.set_proto_name(name);
+        }
+        p.sport = get(sport, i, |i| sport.value(i) as u64).map(|v| v as u16);
+        p.dport = get(dport, i, |i| dport.value(i) as u64).map(|v| v as u16);
+        p.icmp_type = get(icmp_type, i, |i| icmp_type.value(i) as u64).map(|v| v as u8);
+        p.icmp_code = get(icmp_code, i, |i| icmp_code.value(i) as u64).map(|v| v as u8);
+        p.ip_len = get(ip_len, i, |i| ip_len.value(i) as u64).map(|v| v as u32);
+        p.tcp_flags = get(tcp_flags, i, |i| tcp_flags.value(i) as u64).map(|v| TcpFlags(v as u8));
+        p.rx_bytes = get(rx_bytes, i, |i| rx_bytes.value(i));
+        p.tx_bytes = get(tx_bytes, i, |i| tx_bytes.value(i));
+        p.os = text(os, i).map(Into::into);
+        p.remark = text(remark, i).map(Into::into);
+        out.push(Event::Packet(p));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use honeyscope_event::{honeyd, LocalZone};
+
+    #[test]
+    fn every_field_survives_a_batch() {
+        let tz = LocalZone::utc();
+        let mut events: Vec<Event> = [
+            "2016-04-01-00:00:01.0000 tcp(6) - 203.0.113.9 4711 198.51.100.7 23: 40 S [Linux 2.6 ] {Honeyd Scanner?}",
+            "2023-04-28-15:58:34.4550 tcp(6) E 192.168.10.4 37230 185.213.114.29 80: 734 13762",
+            "2023-04-28-15:53:38.9189 icmp(1) - 192.168.10.4 185.213.114.29: 8(0): 84",
+            "2016-04-01-00:00:01.0000 GRE(47) - 203.0.113.9 198.51.100.7: 64",
+            "2016-04-01-00:00:01.0000 tcp(6) - 2001:db8::1 4711 2001:db8::2 23: 60 SA",
+            "2023-04-28-13:47:14.3718 honeyd log started ------",
+        ]
+        .iter()
+        .map(|l| honeyd::parse_line(l.as_bytes(), &tz).unwrap())
+        .collect();
+        events[1].set_sensor(Some("s1".into()));
+        let mut b = EventBatchBuilder::with_capacity(2);
+        for ev in &events {
+            b.append(ev);
+        }
+        let batch = b.finish();
+        assert_eq!(batch.num_rows(), events.len());
+        assert_eq!(events_from_batch(&batch).unwrap(), events);
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn fast_ipv4_format_matches_std() {
+        let mut buf = [0u8; 39];
+        for ip in ["0.0.0.0", "255.255.255.255", "10.0.100.9", "1.22.133.4"] {
+            let a: IpAddr = ip.parse().unwrap();
+            assert_eq!(format_ip(a, &mut buf), ip);
+        }
+        let a: IpAddr = "2001:db8::1".parse().unwrap();
+        assert_eq!(format_ip(a, &mut buf), "2001:db8::1");
+    }
+}

@@ -1,0 +1,347 @@
+//! Inputs: Honeyd logs, JSON lines and packet captures, plain or compressed, read into
+//! [`Event`]s. What cannot be read is counted and described, never dropped in silence.
+
+use std::io::{self, BufRead, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use honeyscope_event::input::{self, Compression, InputFormat};
+use honeyscope_event::{
+    honeyd, jsonl, Event, LocalZone, PacketEvent, PacketKind, TcpFlags, Timestamp,
+};
+use honeyscope_wire::capture::{CaptureError, CaptureReader, Frame};
+use honeyscope_wire::probe::{probe_from_frame, ProbeError};
+
+/// How to read inputs.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// The zone Honeyd's local timestamps are in.
+    pub tz: LocalZone,
+    /// The sensor id to set on events whose input does not carry one.
+    pub sensor: Option<Arc<str>>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            tz: LocalZone::system(),
+            sensor: None,
+        }
+    }
+}
+
+/// Records (lines or frames) that did not become events: how many, and the first few.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// How many records were skipped.
+    pub count: u64,
+    /// The first [`Skipped::MAX_EXAMPLES`].
+    pub examples: Vec<SkipExample>,
+}
+
+/// One skipped record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkipExample {
+    /// 1-based line number (text inputs) or frame number (captures).
+    pub record: u64,
+    /// Why it was skipped.
+    pub reason: String,
+    /// Its first bytes, lossily decoded (empty for captures).
+    pub text: String,
+}
+
+impl Skipped {
+    /// Examples kept.
+    pub const MAX_EXAMPLES: usize = 5;
+    const EXAMPLE_BYTES: usize = 120;
+
+    /// Counts a skipped record, keeping it as an example while there is room.
+    pub fn push(&mut self, record: u64, reason: &dyn std::fmt::Display, text: &[u8]) {
+        self.count += 1;
+        if self.examples.len() < Self::MAX_EXAMPLES {
+            let cut = &text[..text.len().min(Self::EXAMPLE_BYTES)];
+            self.examples.push(SkipExample {
+                record,
+                reason: reason.to_string(),
+                text: String::from_utf8_lossy(cut).into_owned(),
+            });
+        }
+    }
+
+    /// Adds the skips of a later part of the same input, whose record numbers start after
+    /// `offset` records.
+    pub fn merge(&mut self, other: Skipped, offset: u64) {
+        self.count += other.count;
+        for mut ex in other.examples {
+            if self.examples.len() < Self::MAX_EXAMPLES {
+                ex.record += offset;
+                self.examples.push(ex);
+            }
+        }
+    }
+}
+
+/// What reading one input gave.
+#[derive(Debug, Clone)]
+pub struct InputReport {
+    /// The input.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: InputFormat,
+    /// Its compression.
+    pub compression: Compression,
+    /// Lines (text inputs) or frames (captures) read.
+    pub records: u64,
+    /// Events produced.
+    pub events: u64,
+    /// Records that produced no event.
+    pub skipped: Skipped,
+    /// Problems with the input as a whole (a truncated capture, a read error part way).
+    pub warnings: Vec<String>,
+}
+
+impl InputReport {
+    /// An empty report for `path`.
+    pub fn new(path: &Path, format: InputFormat, compression: Compression) -> Self {
+        InputReport {
+            path: path.to_path_buf(),
+            format,
+            compression,
+            records: 0,
+            events: 0,
+            skipped: Skipped::default(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// A failure that stops reading an input before it started.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The file could not be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The input.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// A capture whose header is unreadable.
+    #[error("{path}: {source}")]
+    Capture {
+        /// The input.
+        path: PathBuf,
+        /// The error.
+        source: CaptureError,
+    },
+}
+
+/// Parses the complete lines of `chunk` (text formats), calling `emit` for each event.
+/// Line numbers in `skipped` count from 1 at the chunk's start. Returns the number of lines.
+pub fn parse_lines(
+    chunk: &[u8],
+    format: InputFormat,
+    opts: &ReadOptions,
+    skipped: &mut Skipped,
+    mut emit: impl FnMut(Event),
+) -> u64 {
+    let mut line_no = 0u64;
+    for line in chunk.split(|&b| b == b'\n') {
+        line_no += 1;
+        let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
+        if trimmed.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        let parsed = match format {
+            InputFormat::JsonLines => jsonl::parse_line(trimmed).map_err(|e| e.to_string()),
+            _ => honeyd::parse_line(trimmed, &opts.tz).map_err(|e| e.to_string()),
+        };
+        match parsed {
+            Ok(mut ev) => {
+                if ev.sensor().is_none() && opts.sensor.is_some() {
+                    ev.set_sensor(opts.sensor.clone());
+                }
+                emit(ev)
+            }
+            Err(reason) => skipped.push(line_no, &reason, trimmed),
+        }
+    }
+    // `split` yields one empty piece after a final newline.
+    if chunk.last() == Some(&b'\n') {
+        line_no - 1
+    } else {
+        line_no
+    }
+}
+
+/// The probe event a captured frame makes.
+pub fn event_from_frame(frame: &Frame<'_>, sensor: &Option<Arc<str>>) -> Result<Event, ProbeError> {
+    let probe = probe_from_frame(frame.link, frame.data)?;
+    let time = Timestamp::from_micros(frame.ts_us).unwrap_or_default();
+    let mut p = PacketEvent::new(time, PacketKind::Probe, probe.proto, probe.src, probe.dst);
+    p.sensor = sensor.clone();
+    match probe.proto {
+        6 | 17 => {
+            p.sport = Some(probe.sport);
+            p.dport = Some(probe.dport);
+        }
+        _ => {}
+    }
+    if let Some((t, c)) = probe.icmp {
+        p.icmp_type = Some(t);
+        p.icmp_code = Some(c);
+    }
+    p.ip_len = Some(probe.ip_len);
+    if probe.proto == 6 {
+        p.tcp_flags = Some(TcpFlags(probe.tcp_flags));
+    }
+    Ok(Event::Packet(p))
+}
+
+/// Reads every frame of a capture, calling `emit` for each event.
+pub fn read_capture<R: Read>(
+    reader: R,
+    report: &mut InputReport,
+    opts: &ReadOptions,
+    mut emit: impl FnMut(Event),
+) -> Result<(), CaptureError> {
+    let mut captures = CaptureReader::new(reader)?;
+    loop {
+        match captures.next_frame() {
+            Ok(Some(frame)) => {
+                report.records += 1;
+                match event_from_frame(&frame, &opts.sensor) {
+                    Ok(ev) => {
+                        report.events += 1;
+                        emit(ev);
+                    }
+                    Err(e) => report.skipped.push(report.records, &e, b""),
+                }
+            }
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                report.warnings.push(format!(
+                    "capture unreadable after frame {} ({e}); kept the {} frames before it",
+                    report.records, report.records
+                ));
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Size of the blocks text inputs are read in.
+pub const CHUNK_BYTES: usize = 8 << 20;
+
+/// Reads a text input in blocks that end at a line end. `f` gets each block and the number
+/// of lines before it. A final line without a newline is passed as the last block.
+pub fn for_each_block(
+    mut reader: impl BufRead,
+    block_bytes: usize,
+    mut f: impl FnMut(Vec<u8>) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let mut block = std::mem::take(&mut carry);
+        block.reserve(block_bytes + 4096);
+        let want = block_bytes.saturating_sub(block.len()).max(1);
+        let got = (&mut reader).take(want as u64).read_to_end(&mut block)?;
+        if got == 0 {
+            if !block.is_empty() {
+                f(block)?;
+            }
+            return Ok(());
+        }
+        // Complete the last line so that no line is split between blocks; a line longer
+        // than a whole block still ends up in one block.
+        if block.last() != Some(&b'\n') {
+            let mut tail = Vec::new();
+            reader.read_until(b'\n', &mut tail)?;
+            block.extend_from_slice(&tail);
+        }
+        f(block)?;
+    }
+}
+
+/// Reads one input file of any format, calling `emit` for each event in order.
+pub fn read_file(
+    path: &Path,
+    opts: &ReadOptions,
+    mut emit: impl FnMut(Event),
+) -> Result<InputReport, SourceError> {
+    let io_err = |source| SourceError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let (reader, compression, format) = input::open(path).map_err(io_err)?;
+    let mut report = InputReport::new(path, format, compression);
+    if format == InputFormat::Capture {
+        read_capture(reader, &mut report, opts, emit).map_err(|source| SourceError::Capture {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        return Ok(report);
+    }
+    let mut events = 0u64;
+    let result = for_each_block(reader, CHUNK_BYTES, |block| {
+        let mut skipped = Skipped::default();
+        let lines = parse_lines(&block, format, opts, &mut skipped, |ev| {
+            events += 1;
+            emit(ev)
+        });
+        report.skipped.merge(skipped, report.records);
+        report.records += lines;
+        Ok(())
+    });
+    report.events = events;
+    if let Err(e) = result {
+        report.warnings.push(format!(
+            "read error after line {} ({e}); kept what came before",
+            report.records
+        ));
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_end_at_line_ends() {
+        let text = b"aaaa\nbb\ncccccccccc\nd";
+        let mut blocks = Vec::new();
+        for_each_block(&text[..], 3, |b| {
+            blocks.push(b);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(blocks.concat(), text);
+        assert!(blocks[..blocks.len() - 1]
+            .iter()
+            .all(|b| b.ends_with(b"\n")));
+    }
+
+    #[test]
+    fn skipped_lines_are_counted_with_examples() {
+        let opts = ReadOptions {
+            tz: LocalZone::utc(),
+            sensor: Some("s".into()),
+        };
+        let text = b"2023-04-28-13:47:14.3718 honeyd log started ------\nnonsense\n\n2023-04-28-13:47:14.3718 tcp(6) S 1.2.3.4 1 5.6.7.8 2\n";
+        let mut skipped = Skipped::default();
+        let mut events = Vec::new();
+        let lines = parse_lines(text, InputFormat::Honeyd, &opts, &mut skipped, |e| {
+            events.push(e)
+        });
+        assert_eq!(lines, 4);
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[1].sensor().map(|s| &**s), Some("s"));
+        assert_eq!(skipped.count, 1);
+        assert_eq!(skipped.examples[0].record, 2);
+        assert_eq!(skipped.examples[0].text, "nonsense");
+        let mut all = Skipped::default();
+        all.merge(skipped, 100);
+        assert_eq!(all.examples[0].record, 102);
+    }
+}

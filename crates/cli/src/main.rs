@@ -1,0 +1,352 @@
+//! `honeyscope`: argument parsing and wiring over honeyscope's crates, nothing more.
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use honeyscope_analyze::source::{self, InputReport, ReadOptions};
+use honeyscope_analyze::store::{IngestOutcome, Store};
+use honeyscope_analyze::summary::Summary;
+use honeyscope_event::{honeyd, jsonl, Event, LocalZone, Timestamp};
+
+/// The bundled example: a small Honeyd log (UTC times) of a telescope on 198.51.100.0/24.
+const EXAMPLE_LOG: &[u8] = include_bytes!("../assets/example-honeyd.log");
+
+#[derive(Parser)]
+#[command(
+    name = "honeyscope",
+    version,
+    about = "A darknet honeypot and network-telescope toolkit: collect, engage, analyse.",
+    long_about = "A darknet honeypot and network-telescope toolkit: collect, engage, analyse.\n\n\
+        Today honeyscope reads Honeyd packet logs, its own JSON events and pcap/pcapng \
+        captures (plain, .gz or .zst), converts between them, and stores them as Parquet \
+        partitioned by day for analysis.\n\n\
+        Start with `honeyscope ingest`: with no input it loads a bundled example log into \
+        ./honeyscope-store and shows what it holds.",
+    after_help = "Examples:\n  \
+        honeyscope ingest                                   # the bundled example\n  \
+        honeyscope ingest honeyd.log.gz --store store/ --tz Asia/Tokyo\n  \
+        honeyscope cat store/ --format json | head\n  \
+        honeyscope cat capture.pcapng --format honeyd --tz UTC"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct ReadArgs {
+    /// Time zone of Honeyd logs' local timestamps, for reading and writing them: an IANA
+    /// name (Asia/Tokyo), UTC, a fixed offset (+09:00), or `local` for this machine's zone.
+    #[arg(long, default_value = "local", value_name = "ZONE")]
+    tz: String,
+    /// Sensor id to record on events whose input does not name one (Honeyd logs, captures).
+    #[arg(long, value_name = "ID")]
+    sensor: Option<String>,
+}
+
+impl ReadArgs {
+    fn options(&self) -> Result<ReadOptions> {
+        Ok(ReadOptions {
+            tz: LocalZone::named(&self.tz)?,
+            sensor: self.sensor.as_deref().map(Arc::from),
+        })
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load inputs into a Parquet store, partitioned by day; each input is stored once.
+    ///
+    /// Inputs are Honeyd logs, honeyscope JSON lines, or pcap/pcapng captures, plain or
+    /// compressed with gzip or zstd; the format is recognised from the content. Lines that
+    /// do not parse are counted and shown, never fatal. With no INPUT, loads the bundled
+    /// example log (read as UTC unless --tz is given) and prints a summary of the store.
+    Ingest {
+        /// Files to ingest.
+        inputs: Vec<PathBuf>,
+        /// The store directory (created if missing).
+        #[arg(long, default_value = "honeyscope-store", value_name = "DIR")]
+        store: PathBuf,
+        /// Parser threads (default: one per core).
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+        /// Print a summary of the whole store afterwards (always on for the example).
+        #[arg(long)]
+        summary: bool,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
+    /// Print the events of inputs or stores, as Honeyd log lines or JSON lines.
+    Cat {
+        /// Files (any input format) or store directories.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Honeyd)]
+        format: Format,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// Honeyd's packet log (`honeyd -l`), times in --tz.
+    Honeyd,
+    /// One JSON object per event (docs/EVENTS.md).
+    Json,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HONEYSCOPE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ingest {
+            inputs,
+            store,
+            threads,
+            summary,
+            read,
+        } => ingest(inputs, &store, threads, summary, read),
+        Command::Cat {
+            inputs,
+            format,
+            read,
+        } => cat(&inputs, format, &read),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("honeyscope: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn ingest(
+    inputs: Vec<PathBuf>,
+    store_dir: &Path,
+    threads: Option<usize>,
+    summary: bool,
+    read: ReadArgs,
+) -> Result<()> {
+    let workers = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let mut writer = Store::open_writer(store_dir)?;
+    let example;
+    let (inputs, labels, opts, summary) = if inputs.is_empty() {
+        // The example was written in UTC; honour an explicit --tz all the same.
+        let mut args = read.clone();
+        if read.tz == "local" {
+            args.tz = "UTC".into();
+        }
+        example = tempfile::Builder::new()
+            .prefix("honeyscope-example-")
+            .suffix(".log")
+            .tempfile()
+            .context("creating a temporary file for the bundled example")?;
+        std::fs::write(example.path(), EXAMPLE_LOG)?;
+        eprintln!(
+            "No input given: ingesting the bundled example log (a telescope on 198.51.100.0/24) into {}.",
+            store_dir.display()
+        );
+        (
+            vec![example.path().to_path_buf()],
+            vec!["(bundled example log)".to_string()],
+            args.options()?,
+            true,
+        )
+    } else {
+        let labels = inputs.iter().map(|p| p.display().to_string()).collect();
+        (inputs, labels, read.options()?, summary)
+    };
+
+    let mut out = io::stdout().lock();
+    let mut failed = 0;
+    for (path, label) in inputs.iter().zip(&labels) {
+        match writer.ingest_as(path, label, &opts, workers) {
+            Ok(IngestOutcome::Added { report, entry }) => {
+                writeln!(
+                    out,
+                    "{label}: {} ({}), {} events from {} {} into {} file(s)",
+                    report.format.as_str(),
+                    compression_name(report.compression),
+                    entry.events,
+                    report.records,
+                    if report.format.as_str() == "packet capture" {
+                        "frames"
+                    } else {
+                        "lines"
+                    },
+                    entry.files.len(),
+                )?;
+                print_problems(label, &report);
+            }
+            Ok(IngestOutcome::Duplicate {
+                digest, previous, ..
+            }) => writeln!(
+                out,
+                "{label}: already in the store (same content as {previous}, sha256 {}…); skipped",
+                &digest[..16]
+            )?,
+            Err(e) => {
+                failed += 1;
+                eprintln!("honeyscope: error: {e}");
+            }
+        }
+    }
+    if summary {
+        print_summary(&mut out, writer.store())?;
+    }
+    if failed > 0 {
+        bail!(
+            "{failed} of {} input(s) could not be ingested",
+            inputs.len()
+        );
+    }
+    Ok(())
+}
+
+fn compression_name(c: honeyscope_event::input::Compression) -> &'static str {
+    use honeyscope_event::input::Compression::*;
+    match c {
+        None => "plain",
+        Gzip => "gzip",
+        Zstd => "zstd",
+    }
+}
+
+/// Skipped records and warnings go to stderr: counted, shown, never fatal.
+fn print_problems(label: &str, report: &InputReport) {
+    let unit = if report.format.as_str() == "packet capture" {
+        "frame"
+    } else {
+        "line"
+    };
+    if report.skipped.count > 0 {
+        eprintln!(
+            "warning: {label}: {} {unit}(s) skipped; the first:",
+            report.skipped.count
+        );
+        for ex in &report.skipped.examples {
+            if ex.text.is_empty() {
+                eprintln!("  {unit} {}: {}", ex.record, ex.reason);
+            } else {
+                eprintln!("  {unit} {}: {}: {:?}", ex.record, ex.reason, ex.text);
+            }
+        }
+    }
+    for w in &report.warnings {
+        eprintln!("warning: {label}: {w}");
+    }
+}
+
+fn print_summary(out: &mut impl Write, store: &Store) -> Result<()> {
+    let mut s = Summary::default();
+    store.for_each_event(|ev| s.add(&ev))?;
+    let fmt = |t: Option<Timestamp>| t.map_or("-".to_string(), |t| t.to_rfc3339());
+    writeln!(out)?;
+    writeln!(out, "Store {}", store.root().display())?;
+    writeln!(
+        out,
+        "  inputs {:>10}    events {:>12}    distinct sources {:>8}",
+        store.entries().len(),
+        s.events,
+        s.distinct_sources()
+    )?;
+    writeln!(out, "  first  {}    last {}", fmt(s.first), fmt(s.last))?;
+    writeln!(out, "  events by type:")?;
+    for (kind, n) in &s.by_kind {
+        writeln!(out, "    {kind:<12} {n:>12}")?;
+    }
+    writeln!(out, "  packet events by protocol:")?;
+    for (proto, n) in &s.by_proto {
+        writeln!(out, "    {proto:<12} {n:>12}")?;
+    }
+    writeln!(out, "  busiest destination ports:")?;
+    for (proto, port, n) in s.top_ports(10) {
+        writeln!(out, "    {:<12} {n:>12}", format!("{port}/{proto}"))?;
+    }
+    writeln!(out, "  events per day (UTC):")?;
+    for (day, n) in &s.by_day {
+        writeln!(
+            out,
+            "    {:<12} {n:>12}",
+            Timestamp(day * 86_400_000_000).utc_date()
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes events to standard output in one format, remembering the first write error.
+struct Printer<W: Write> {
+    out: W,
+    format: Format,
+    tz: LocalZone,
+    line: String,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> Printer<W> {
+    fn emit(&mut self, ev: Event) {
+        if self.error.is_some() {
+            return;
+        }
+        self.line.clear();
+        match self.format {
+            Format::Honeyd => honeyd::write_event(&ev, &self.tz, &mut self.line),
+            Format::Json => jsonl::write_event(&ev, &mut self.line),
+        }
+        if let Err(e) = self.out.write_all(self.line.as_bytes()) {
+            self.error = Some(e);
+        }
+    }
+
+    fn check(&mut self) -> Result<()> {
+        match self.error.take() {
+            Some(e) => Err(e).context("writing to standard output"),
+            None => Ok(()),
+        }
+    }
+}
+
+fn cat(inputs: &[PathBuf], format: Format, read: &ReadArgs) -> Result<()> {
+    let opts = read.options()?;
+    let mut p = Printer {
+        out: BufWriter::with_capacity(1 << 16, io::stdout().lock()),
+        format,
+        tz: opts.tz.clone(),
+        line: String::with_capacity(256),
+        error: None,
+    };
+    for path in inputs {
+        if path.is_dir() {
+            Store::open(path)?.for_each_event(|ev| p.emit(ev))?;
+        } else {
+            let report = source::read_file(path, &opts, |ev| p.emit(ev))?;
+            print_problems(&path.display().to_string(), &report);
+        }
+        p.check()?;
+    }
+    p.out.flush().context("writing to standard output")?;
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! Wire formats for honeyscope: packet-capture files and per-packet summaries.
+//!
+//! * [`capture`] reads classic pcap and pcapng captures from any
+//!   [`std::io::Read`] into [`Frame`]s, and writes classic pcap with
+//!   [`PcapWriter`].
+//! * [`probe`] turns one frame into the [`Probe`] a network telescope logs:
+//!   addresses, protocol, ports, TCP flags or ICMP type and code.
+//!
+//! This crate does no I/O of its own and treats every byte it is given as
+//! hostile: no input makes it panic, and no input makes it allocate more than
+//! a bounded amount (see [`capture::MAX_RECORD_LEN`]).
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod capture;
+pub mod probe;
+
+pub use capture::{CaptureError, CaptureFormat, CaptureReader, Frame, LinkType, PcapWriter};
+pub use probe::{probe_from_frame, Probe, ProbeError};
