@@ -21,7 +21,6 @@ use honeyscope_event::{
 pub mod col {
     pub const TS: &str = "ts";
     pub const SENSOR: &str = "sensor";
-    pub const EVENT: &str = "event";
     pub const KIND: &str = "kind";
     pub const PROTO: &str = "proto";
     pub const PROTO_NAME: &str = "proto_name";
@@ -39,7 +38,8 @@ pub mod col {
     pub const REMARK: &str = "remark";
 }
 
-/// The event schema (version 1). Adding a nullable column at the end is a compatible change;
+/// The event schema (version 1). `kind` is `probe`, `flow_start` or `flow_end` for packet
+/// records and `log_started` or `log_stopped` for the log's own lifecycle. Adding a nullable column at the end is a compatible change;
 /// anything else needs a new version and a note in `docs/EVENTS.md`.
 pub fn event_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
@@ -53,8 +53,7 @@ pub fn event_schema() -> SchemaRef {
                     false,
                 ),
                 f(col::SENSOR, DataType::Utf8, true),
-                f(col::EVENT, DataType::Utf8, false),
-                f(col::KIND, DataType::Utf8, true),
+                f(col::KIND, DataType::Utf8, false),
                 f(col::PROTO, DataType::UInt8, true),
                 f(col::PROTO_NAME, DataType::Utf8, true),
                 f(col::SRC, DataType::Utf8, true),
@@ -82,7 +81,6 @@ pub fn event_schema() -> SchemaRef {
 pub struct EventBatchBuilder {
     ts: TimestampMicrosecondBuilder,
     sensor: StringBuilder,
-    event: StringBuilder,
     kind: StringBuilder,
     proto: UInt8Builder,
     proto_name: StringBuilder,
@@ -114,7 +112,6 @@ impl EventBatchBuilder {
         EventBatchBuilder {
             ts: TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
             sensor: s(0),
-            event: s(6),
             kind: s(5),
             proto: UInt8Builder::with_capacity(rows),
             proto_name: s(3),
@@ -152,8 +149,7 @@ impl EventBatchBuilder {
         match ev {
             Event::Packet(p) => self.append_packet(p),
             Event::Lifecycle(l) => {
-                self.event.append_value(l.state.as_str());
-                self.kind.append_null();
+                self.kind.append_value(l.state.as_str());
                 self.proto.append_null();
                 self.proto_name.append_null();
                 self.src.append_null();
@@ -174,7 +170,6 @@ impl EventBatchBuilder {
 
     fn append_packet(&mut self, p: &PacketEvent) {
         let mut buf = [0u8; 39];
-        self.event.append_value("packet");
         self.kind.append_value(p.kind.as_str());
         self.proto.append_value(p.proto);
         self.proto_name.append_value(p.proto_name());
@@ -198,7 +193,6 @@ impl EventBatchBuilder {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.ts.finish()),
             Arc::new(self.sensor.finish()),
-            Arc::new(self.event.finish()),
             Arc::new(self.kind.finish()),
             Arc::new(self.proto.finish()),
             Arc::new(self.proto_name.finish()),
@@ -274,7 +268,6 @@ pub fn events_from_batch(batch: &RecordBatch) -> Result<Vec<Event>, SchemaMismat
     }
     let ts = column::<TimestampMicrosecondArray>(batch, col::TS)?;
     let sensor = column::<StringArray>(batch, col::SENSOR)?;
-    let event = column::<StringArray>(batch, col::EVENT)?;
     let kind = column::<StringArray>(batch, col::KIND)?;
     let proto = column::<UInt8Array>(batch, col::PROTO)?;
     let proto_name = column::<StringArray>(batch, col::PROTO_NAME)?;
@@ -310,19 +303,16 @@ pub fn events_from_batch(batch: &RecordBatch) -> Result<Vec<Event>, SchemaMismat
             },
         };
         let bad = |what: &str| SchemaMismatch(format!("row {i}: {what}"));
-        let ev_type = event.value(i);
-        if ev_type != "packet" {
-            let state = LogState::from_name(ev_type).ok_or_else(|| bad("unknown event"))?;
+        let kind_name = kind.value(i);
+        let Some(kind) = PacketKind::from_name(kind_name) else {
+            let state = LogState::from_name(kind_name).ok_or_else(|| bad("unknown kind"))?;
             out.push(Event::Lifecycle(LifecycleEvent {
                 time,
                 sensor,
                 state,
             }));
             continue;
-        }
-        let kind = text(kind, i)
-            .and_then(PacketKind::from_name)
-            .ok_or_else(|| bad("bad kind"))?;
+        };
         let addr = |a: &StringArray| {
             text(a, i)
                 .and_then(|s| s.parse::<IpAddr>().ok())

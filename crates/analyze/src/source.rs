@@ -146,10 +146,20 @@ pub fn parse_lines(
     mut emit: impl FnMut(Event),
 ) -> u64 {
     let mut line_no = 0u64;
-    for line in chunk.split(|&b| b == b'\n') {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len()));
+    for end in ends {
+        if start > chunk.len() || (end == chunk.len() && start == end) {
+            break;
+        }
+        let line = &chunk[start..end];
+        start = end + 1;
         line_no += 1;
         let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
-        if trimmed.iter().all(|b| b.is_ascii_whitespace()) {
+        // Only a line that starts with white space can be blank; don't scan the others.
+        if trimmed.first().is_none_or(|b| b.is_ascii_whitespace())
+            && trimmed.iter().all(|b| b.is_ascii_whitespace())
+        {
             continue;
         }
         let parsed = match format {
@@ -166,12 +176,7 @@ pub fn parse_lines(
             Err(reason) => skipped.push(line_no, &reason, trimmed),
         }
     }
-    // `split` yields one empty piece after a final newline.
-    if chunk.last() == Some(&b'\n') {
-        line_no - 1
-    } else {
-        line_no
-    }
+    line_no
 }
 
 /// The probe event a captured frame makes.

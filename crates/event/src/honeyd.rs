@@ -72,19 +72,22 @@ impl<'a> Cursor<'a> {
         &self.s[self.i..]
     }
 
-    fn eat(&mut self, lit: &[u8]) -> bool {
-        if self.rest().starts_with(lit) {
-            self.i += lit.len();
-            true
-        } else {
-            false
+    // Literals are fixed-size arrays so that comparing them compiles to a few byte
+    // compares instead of a call to memcmp (this runs several times per line).
+    fn eat<const N: usize>(&mut self, lit: &[u8; N]) -> bool {
+        match self.rest().first_chunk::<N>() {
+            Some(head) if head == lit => {
+                self.i += N;
+                true
+            }
+            _ => false,
         }
     }
 
-    fn expect(&mut self, lit: &[u8], err: LineError) -> Result<(), LineError> {
+    fn expect<const N: usize>(&mut self, lit: &[u8; N], err: LineError) -> Result<(), LineError> {
         if self.eat(lit) {
             Ok(())
-        } else if self.rest().len() < lit.len() {
+        } else if self.rest().len() < N {
             Err(LineError::Short)
         } else {
             Err(err)
@@ -122,10 +125,43 @@ impl<'a> Cursor<'a> {
     }
 
     fn addr(&mut self, stop: u8) -> Result<IpAddr, LineError> {
-        let tok = self.token(stop);
-        let text = std::str::from_utf8(tok).map_err(|_| LineError::Address)?;
-        text.parse().map_err(|_| LineError::Address)
+        parse_addr(self.token(stop))
     }
+}
+
+/// Parses an address; dotted-quad IPv4 (the common case) without going through `str`.
+fn parse_addr(tok: &[u8]) -> Result<IpAddr, LineError> {
+    if let Some(v4) = parse_ipv4(tok) {
+        return Ok(IpAddr::V4(v4));
+    }
+    let text = std::str::from_utf8(tok).map_err(|_| LineError::Address)?;
+    text.parse().map_err(|_| LineError::Address)
+}
+
+/// Strict dotted-quad: four decimal octets, no leading zeros (as `inet_ntoa` writes them).
+fn parse_ipv4(tok: &[u8]) -> Option<std::net::Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    for (n, octet) in octets.iter_mut().enumerate() {
+        if n > 0 {
+            if tok.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let start = i;
+        let mut v: u32 = 0;
+        while i < tok.len() && tok[i].is_ascii_digit() && i - start < 3 {
+            v = v * 10 + (tok[i] - b'0') as u32;
+            i += 1;
+        }
+        let len = i - start;
+        if len == 0 || v > 255 || (len > 1 && tok[start] == b'0') {
+            return None;
+        }
+        *octet = v as u8;
+    }
+    (i == tok.len()).then_some(std::net::Ipv4Addr::from(octets))
 }
 
 fn utf8(b: &[u8]) -> Result<&str, LineError> {
@@ -182,7 +218,9 @@ pub fn parse_line(line: &[u8], tz: &LocalZone) -> Result<Event, LineError> {
     let src = c.addr(b' ')?;
     c.expect(b" ", LineError::Short)?;
     let mut ev = PacketEvent::new(time, kind, proto, src, src);
-    ev.set_proto_name(utf8(name)?);
+    if name != proto::name(proto).as_bytes() {
+        ev.set_proto_name(utf8(name)?);
+    }
     if c.rest().first().is_some_and(|b| b.is_ascii_digit())
         && c.rest()
             .iter()
@@ -204,8 +242,7 @@ pub fn parse_line(line: &[u8], tz: &LocalZone) -> Result<Event, LineError> {
         } else {
             space
         };
-        let text = std::str::from_utf8(&rest[..end]).map_err(|_| LineError::Address)?;
-        ev.dst = text.parse().map_err(|_| LineError::Address)?;
+        ev.dst = parse_addr(&rest[..end])?;
         c.i += end;
         // ICMP: `: type(code)`.
         let r = c.rest();
@@ -510,6 +547,30 @@ mod tests {
                 Some(*want),
                 "{line:?}"
             );
+        }
+    }
+
+    #[test]
+    fn fast_ipv4_parser_agrees_with_std() {
+        for text in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "1.2.3.4",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "1.2.3.",
+            ".1.2.3",
+            "1..2.3",
+            "1.2.3.4 ",
+            "1234.1.1.1",
+            "",
+            "a.b.c.d",
+            "10.0.100.9",
+        ] {
+            let std: Option<std::net::Ipv4Addr> = text.parse().ok();
+            assert_eq!(parse_ipv4(text.as_bytes()), std, "{text:?}");
         }
     }
 
