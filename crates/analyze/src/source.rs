@@ -257,14 +257,42 @@ pub fn for_each_block(
             }
             return Ok(());
         }
-        // Complete the last line so that no line is split between blocks; a line longer
-        // than a whole block still ends up in one block.
+        // Complete the last line so that no line is split between blocks. A line longer
+        // than MAX_LINE_TAIL past the block's end is cut there and the rest of it skipped:
+        // memory stays bounded, and the cut line fails to parse and is counted.
         if block.last() != Some(&b'\n') {
-            let mut tail = Vec::new();
-            reader.read_until(b'\n', &mut tail)?;
-            block.extend_from_slice(&tail);
+            let n = (&mut reader)
+                .take(MAX_LINE_TAIL)
+                .read_until(b'\n', &mut block)?;
+            if n as u64 == MAX_LINE_TAIL && block.last() != Some(&b'\n') {
+                skip_past_newline(&mut reader)?;
+                block.push(b'\n');
+            }
         }
         f(block)?;
+    }
+}
+
+/// How far past a block's end a line may run before it is cut.
+const MAX_LINE_TAIL: u64 = 1 << 20;
+
+/// Consumes input up to and including the next newline, without keeping it.
+fn skip_past_newline(reader: &mut impl BufRead) -> io::Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match memchr::memchr(b'\n', buf) {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
     }
 }
 
