@@ -356,6 +356,25 @@ mod tests {
     }
 
     #[test]
+    fn an_endless_line_is_cut_not_buffered() {
+        let mut text = b"short\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 3 << 20));
+        text.extend_from_slice(b"\nafter\n");
+        let mut blocks = Vec::new();
+        for_each_block(&text[..], 16, |b| {
+            blocks.push(b);
+            Ok(())
+        })
+        .unwrap();
+        let biggest = blocks.iter().map(Vec::len).max().unwrap();
+        assert!(biggest <= 16 + (1 << 20) + 1, "{biggest}");
+        let all = blocks.concat();
+        let lines: Vec<&[u8]> = all.split(|&b| b == b'\n').collect();
+        assert_eq!(lines[0], b"short");
+        assert_eq!(lines[2], b"after", "the line after the cut one survives");
+    }
+
+    #[test]
     fn skipped_lines_are_counted_with_examples() {
         let opts = ReadOptions {
             tz: LocalZone::utc(),
