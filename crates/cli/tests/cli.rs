@@ -29,7 +29,10 @@ fn quick_start_ingests_the_bundled_example_and_shows_it() {
     let out = honeyscope(&["ingest"], dir.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("(bundled example log): honeyd log (plain), 115 events from 115 lines"), "{stdout}");
+    assert!(
+        stdout.contains("(bundled example log): honeyd log (plain), 115 events from 115 lines"),
+        "{stdout}"
+    );
     assert!(stdout.contains("distinct sources        8"), "{stdout}");
     assert!(stdout.contains("23/tcp"), "{stdout}");
     assert!(stdout.contains("2016-04-10"), "{stdout}");
@@ -50,7 +53,10 @@ fn cat_writes_the_real_log_back_byte_for_byte_from_file_and_store() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(out.stdout, original);
 
-    let out = honeyscope(&["ingest", log, "--store", "s", "--tz", "Asia/Tokyo"], dir.path());
+    let out = honeyscope(
+        &["ingest", log, "--store", "s", "--tz", "Asia/Tokyo"],
+        dir.path(),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = honeyscope(&["cat", "s", "--tz", "Asia/Tokyo"], dir.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -94,7 +100,10 @@ fn bad_lines_are_reported_not_fatal() {
          2016-04-01-00:00:02.0000 tcp(6) E 203.0.113.9 4711 198.51.100.7 23: 1 2\n",
     )
     .unwrap();
-    let out = honeyscope(&["ingest", "mixed.log", "--store", "s", "--tz", "UTC"], dir.path());
+    let out = honeyscope(
+        &["ingest", "mixed.log", "--store", "s", "--tz", "UTC"],
+        dir.path(),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("2 events from 3 lines"));
     let err = text(&out.stderr);
@@ -109,17 +118,27 @@ fn user_errors_are_one_clear_line() {
     let out = honeyscope(&["cat", "nope.log"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.starts_with("honeyscope: error: nope.log: No such file"), "{err}");
+    assert!(
+        err.starts_with("honeyscope: error: nope.log: No such file"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "{err}");
 
-    let out = honeyscope(&["cat", real_log().to_str().unwrap(), "--tz", "Mars/Olympus"], dir.path());
+    let out = honeyscope(
+        &["cat", real_log().to_str().unwrap(), "--tz", "Mars/Olympus"],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("unknown time zone \"Mars/Olympus\": use an IANA name"));
 
     std::fs::create_dir(dir.path().join("empty")).unwrap();
     let out = honeyscope(&["cat", "empty"], dir.path());
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("is not a honeyscope store"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("is not a honeyscope store"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
