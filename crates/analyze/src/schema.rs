@@ -169,13 +169,12 @@ impl EventBatchBuilder {
     }
 
     fn append_packet(&mut self, p: &PacketEvent) {
-        let mut buf = [0u8; 39];
         self.kind.append_value(p.kind.as_str());
         self.proto.append_value(p.proto);
         self.proto_name.append_value(p.proto_name());
-        self.src.append_value(format_ip(p.src, &mut buf));
+        append_ip(&mut self.src, p.src);
         self.sport.append_option(p.sport);
-        self.dst.append_value(format_ip(p.dst, &mut buf));
+        append_ip(&mut self.dst, p.dst);
         self.dport.append_option(p.dport);
         self.icmp_type.append_option(p.icmp_type);
         self.icmp_code.append_option(p.icmp_code);
@@ -215,37 +214,31 @@ impl EventBatchBuilder {
     }
 }
 
-/// Formats an address without going through `fmt` for IPv4, the common case.
-fn format_ip(ip: IpAddr, buf: &mut [u8; 39]) -> &str {
+/// Decimal text of every octet, so IPv4 addresses are written without `fmt`.
+fn octet_text() -> &'static [String; 256] {
+    static TABLE: OnceLock<[String; 256]> = OnceLock::new();
+    TABLE.get_or_init(|| std::array::from_fn(|i| i.to_string()))
+}
+
+/// Appends an address's canonical text as one value (IPv4, the common case, without `fmt`).
+fn append_ip(b: &mut StringBuilder, ip: IpAddr) {
+    use std::fmt::Write;
     match ip {
         IpAddr::V4(v4) => {
-            let mut n = 0;
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    buf[n] = b'.';
-                    n += 1;
-                }
-                if octet >= 100 {
-                    buf[n] = b'0' + octet / 100;
-                    n += 1;
-                }
-                if octet >= 10 {
-                    buf[n] = b'0' + octet / 10 % 10;
-                    n += 1;
-                }
-                buf[n] = b'0' + octet % 10;
-                n += 1;
+            let table = octet_text();
+            let [a, c, d, e] = v4.octets();
+            // Writing into a StringBuilder only extends its buffer; it cannot fail.
+            let _ = b.write_str(&table[a as usize]);
+            for o in [c, d, e] {
+                let _ = b.write_char('.');
+                let _ = b.write_str(&table[o as usize]);
             }
-            std::str::from_utf8(&buf[..n]).unwrap_or("0.0.0.0")
         }
         IpAddr::V6(v6) => {
-            use std::io::Write;
-            let mut cursor = std::io::Cursor::new(&mut buf[..]);
-            let _ = write!(cursor, "{v6}");
-            let n = cursor.position() as usize;
-            std::str::from_utf8(&buf[..n]).unwrap_or("::")
+            let _ = write!(b, "{v6}");
         }
     }
+    b.append_value("");
 }
 
 /// A batch does not have the event schema's columns with their types.
@@ -371,12 +364,21 @@ mod tests {
 
     #[test]
     fn fast_ipv4_format_matches_std() {
-        let mut buf = [0u8; 39];
-        for ip in ["0.0.0.0", "255.255.255.255", "10.0.100.9", "1.22.133.4"] {
-            let a: IpAddr = ip.parse().unwrap();
-            assert_eq!(format_ip(a, &mut buf), ip);
+        let ips = [
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.100.9",
+            "1.22.133.4",
+            "2001:db8::1",
+            "::ffff:1.2.3.4",
+        ];
+        let mut b = StringBuilder::new();
+        for ip in ips {
+            append_ip(&mut b, ip.parse().unwrap());
         }
-        let a: IpAddr = "2001:db8::1".parse().unwrap();
-        assert_eq!(format_ip(a, &mut buf), "2001:db8::1");
+        let arr = b.finish();
+        for (i, ip) in ips.iter().enumerate() {
+            assert_eq!(arr.value(i), *ip);
+        }
     }
 }
