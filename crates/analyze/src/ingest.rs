@@ -11,6 +11,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
 
+use arrow_array::RecordBatch;
 use honeyscope_event::input::{self, Compression, InputFormat};
 use honeyscope_event::Event;
 use parquet::arrow::ArrowWriter;
@@ -33,11 +34,15 @@ struct HashState {
 struct HashingReader<R> {
     inner: R,
     state: Arc<Mutex<HashState>>,
+    enabled: bool,
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
+        if !self.enabled {
+            return Ok(n);
+        }
         if let Ok(mut st) = self.state.lock() {
             st.hasher.update(&buf[..n]);
             st.bytes += n as u64;
@@ -53,6 +58,7 @@ fn hash_rest(path: &Path, from: u64, state: &Arc<Mutex<HashState>>) -> io::Resul
     let mut r = HashingReader {
         inner: file,
         state: state.clone(),
+        enabled: true,
     };
     io::copy(&mut r, &mut io::sink())?;
     Ok(())
@@ -157,7 +163,39 @@ struct BlockResult {
     lines: u64,
     events: u64,
     skipped: Skipped,
-    files: Vec<StagedFile>,
+}
+
+/// Where the pipeline's batches go: one call per (block, UTC day), from the worker threads.
+pub trait BatchSink: Sync {
+    /// Takes the events of block `seq` that fall on UTC day `day` (days since 1970-01-01).
+    fn accept(&self, seq: u32, day: i64, batch: RecordBatch) -> Result<(), IngestError>;
+}
+
+/// What parsing one input gave, besides its batches.
+#[derive(Debug)]
+pub struct Parsed {
+    /// What was read.
+    pub report: InputReport,
+    /// SHA-256 of the input file's bytes, when asked for.
+    pub digest: Option<String>,
+    /// Size of the input file in bytes.
+    pub size: u64,
+}
+
+/// Writes each batch as a Parquet file under a staging directory.
+struct StagingSink<'a> {
+    dir: &'a Path,
+    files: Mutex<Vec<StagedFile>>,
+}
+
+impl BatchSink for StagingSink<'_> {
+    fn accept(&self, seq: u32, day: i64, batch: RecordBatch) -> Result<(), IngestError> {
+        let file = write_parquet(self.dir, seq, day, &batch)?;
+        if let Ok(mut files) = self.files.lock() {
+            files.push(file);
+        }
+        Ok(())
+    }
 }
 
 /// Reads `path` and writes its events as Parquet under `staging`, using `workers` threads.
@@ -167,6 +205,30 @@ pub fn stage_file(
     staging: &Path,
     workers: usize,
 ) -> Result<Staged, IngestError> {
+    let sink = StagingSink {
+        dir: staging,
+        files: Mutex::new(Vec::new()),
+    };
+    let parsed = parse_file(path, opts, workers, true, &sink)?;
+    let mut files = sink.files.into_inner().unwrap_or_default();
+    files.sort_by(|a, b| (a.seq, &a.date).cmp(&(b.seq, &b.date)));
+    Ok(Staged {
+        report: parsed.report,
+        digest: parsed.digest.unwrap_or_default(),
+        size: parsed.size,
+        files,
+    })
+}
+
+/// Reads `path` on all `workers` threads, handing the events to `sink` as Arrow batches per
+/// (block, UTC day); hashes the file's bytes on the way when `digest` is set.
+pub fn parse_file(
+    path: &Path,
+    opts: &ReadOptions,
+    workers: usize,
+    digest: bool,
+    sink: &impl BatchSink,
+) -> Result<Parsed, IngestError> {
     let src_err = |source| {
         IngestError::Source(source::SourceError::Io {
             path: path.to_path_buf(),
@@ -179,12 +241,13 @@ pub fn stage_file(
     let hashing = HashingReader {
         inner: file,
         state: hash.clone(),
+        enabled: digest,
     };
     let workers = workers.max(1);
     let (tx, rx) = mpsc::sync_channel::<Work>(workers * 2);
     let rx = Mutex::new(rx);
 
-    std::thread::scope(|scope| -> Result<Staged, IngestError> {
+    std::thread::scope(|scope| -> Result<Parsed, IngestError> {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let rx = &rx;
@@ -197,7 +260,7 @@ pub fn stage_file(
                             Err(_) => break,
                         };
                         let Ok(work) = work else { break };
-                        results.push(process_block(work, &opts, staging)?);
+                        results.push(process_block(work, &opts, sink)?);
                     }
                     Ok(results)
                 })
@@ -264,7 +327,7 @@ pub fn stage_file(
                 Ok(Err(e)) => first_err = first_err.or(Some(e)),
                 Err(_) => {
                     first_err = first_err.or(Some(IngestError::Write {
-                        path: staging.to_path_buf(),
+                        path: path.to_path_buf(),
                         source: io::Error::other("a parser thread panicked"),
                     }))
                 }
@@ -281,14 +344,19 @@ pub fn stage_file(
         }
         // The digest covers the whole file, even when a decompressor or the capture reader
         // stopped early (trailing garbage, a truncated capture).
-        let hashed = hash.lock().map(|st| st.bytes).unwrap_or(0);
-        if hashed < size {
-            hash_rest(path, hashed, &hash).map_err(src_err)?;
-        }
-        let digest = hash
-            .lock()
-            .map(|st| hex::encode(st.hasher.clone().finalize()))
-            .map_err(|_| src_err(io::Error::other("hash state poisoned")))?;
+        let digest = if digest {
+            let hashed = hash.lock().map(|st| st.bytes).unwrap_or(0);
+            if hashed < size {
+                hash_rest(path, hashed, &hash).map_err(src_err)?;
+            }
+            let hex = hash
+                .lock()
+                .map(|st| hex::encode(st.hasher.clone().finalize()))
+                .map_err(|_| src_err(io::Error::other("hash state poisoned")))?;
+            Some(hex)
+        } else {
+            None
+        };
 
         blocks.sort_by_key(|b| b.seq);
         let mut report = InputReport::new(path, format, compression);
@@ -297,21 +365,18 @@ pub fn stage_file(
         if let Some((_, skips)) = capture {
             report.skipped = skips;
         }
-        let mut files = Vec::new();
         for b in blocks {
             report.skipped.merge(b.skipped, report.records);
             report.records += b.lines;
             report.events += b.events;
-            files.extend(b.files);
         }
         if let Some(records) = capture_records {
             report.records = records;
         }
-        Ok(Staged {
+        Ok(Parsed {
             report,
             digest,
             size,
-            files,
         })
     })
 }
@@ -372,7 +437,7 @@ impl DaySplitter {
 fn process_block(
     work: Work,
     opts: &ReadOptions,
-    staging: &Path,
+    sink: &impl BatchSink,
 ) -> Result<BlockResult, IngestError> {
     let mut days = DaySplitter::new();
     let mut skipped = Skipped::default();
@@ -395,39 +460,46 @@ fn process_block(
     };
     let by_day = days.into_days();
 
-    let mut files = Vec::with_capacity(by_day.len());
     for (day, mut builder) in by_day {
-        let batch = builder.finish();
-        let date = honeyscope_event::Timestamp(day * 86_400_000_000).utc_date();
-        let dir = staging.join(format!("date={date}"));
-        let path = dir.join(format!("{seq:06}.parquet"));
-        let werr = |source| IngestError::Write {
-            path: path.clone(),
-            source,
-        };
-        std::fs::create_dir_all(&dir).map_err(werr)?;
-        let file = File::create(&path).map_err(werr)?;
-        let perr = |source| IngestError::Parquet {
-            path: path.clone(),
-            source,
-        };
-        let mut writer =
-            ArrowWriter::try_new(file, event_schema(), Some(writer_properties())).map_err(perr)?;
-        writer.write(&batch).map_err(perr)?;
-        let file = writer.into_inner().map_err(perr)?;
-        file.sync_all().map_err(werr)?;
-        files.push(StagedFile {
-            date,
-            seq,
-            path,
-            rows: batch.num_rows() as u64,
-        });
+        sink.accept(seq, day, builder.finish())?;
     }
     Ok(BlockResult {
         seq,
         lines,
         events,
         skipped,
-        files,
+    })
+}
+
+/// Writes one batch as `DIR/date=YYYY-MM-DD/SEQ.parquet`, synced to disk.
+fn write_parquet(
+    dir: &Path,
+    seq: u32,
+    day: i64,
+    batch: &RecordBatch,
+) -> Result<StagedFile, IngestError> {
+    let date = honeyscope_event::Timestamp(day * 86_400_000_000).utc_date();
+    let part = dir.join(format!("date={date}"));
+    let path = part.join(format!("{seq:06}.parquet"));
+    let werr = |source| IngestError::Write {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&part).map_err(werr)?;
+    let file = File::create(&path).map_err(werr)?;
+    let perr = |source| IngestError::Parquet {
+        path: path.clone(),
+        source,
+    };
+    let mut writer =
+        ArrowWriter::try_new(file, event_schema(), Some(writer_properties())).map_err(perr)?;
+    writer.write(batch).map_err(perr)?;
+    let file = writer.into_inner().map_err(perr)?;
+    file.sync_all().map_err(werr)?;
+    Ok(StagedFile {
+        date,
+        seq,
+        path,
+        rows: batch.num_rows() as u64,
     })
 }

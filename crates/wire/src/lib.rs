@@ -5,6 +5,7 @@
 //!   [`PcapWriter`].
 //! * [`probe`] turns one frame into the [`Probe`] a network telescope logs:
 //!   addresses, protocol, ports, TCP flags or ICMP type and code.
+//! * [`os_class`] maps fingerprint labels (Honeyd's and p0f's) onto OS classes.
 //!
 //! This crate does no I/O of its own and treats every byte it is given as
 //! hostile: no input makes it panic, and no input makes it allocate more than
@@ -14,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod capture;
+pub mod os_class;
 pub mod probe;
 
 pub use capture::{CaptureError, CaptureFormat, CaptureReader, Frame, LinkType, PcapWriter};
