@@ -56,6 +56,10 @@ pub enum LineError {
     /// Not valid UTF-8 where text is expected (OS label, remark, protocol name).
     #[error("invalid UTF-8")]
     Utf8,
+    /// A carriage return or line feed inside a text field; Honeyd never writes one, and
+    /// [`write_event`] would replace it, so the line could not be written back the same.
+    #[error("line break (CR or LF) inside the line")]
+    LineBreak,
     /// A Honeyd service log line (`…: |text|`); not a packet record.
     #[error("service log line (not a packet record)")]
     Service,
@@ -164,7 +168,11 @@ fn parse_ipv4(tok: &[u8]) -> Option<std::net::Ipv4Addr> {
     (i == tok.len()).then_some(std::net::Ipv4Addr::from(octets))
 }
 
-fn utf8(b: &[u8]) -> Result<&str, LineError> {
+/// A text field (protocol name, OS label, remark): UTF-8 without CR or LF.
+fn text(b: &[u8]) -> Result<&str, LineError> {
+    if memchr::memchr2(b'\r', b'\n', b).is_some() {
+        return Err(LineError::LineBreak);
+    }
     std::str::from_utf8(b).map_err(|_| LineError::Utf8)
 }
 
@@ -219,7 +227,7 @@ pub fn parse_line(line: &[u8], tz: &LocalZone) -> Result<Event, LineError> {
     c.expect(b" ", LineError::Short)?;
     let mut ev = PacketEvent::new(time, kind, proto, src, src);
     if name != proto::name(proto).as_bytes() {
-        ev.set_proto_name(utf8(name)?);
+        ev.set_proto_name(text(name)?);
     }
     if c.rest().first().is_some_and(|b| b.is_ascii_digit())
         && c.rest()
@@ -234,7 +242,8 @@ pub fn parse_line(line: &[u8], tz: &LocalZone) -> Result<Event, LineError> {
         ev.dport = Some(c.number()?);
     } else {
         // The destination ends before ": " (probes, flow ends), before " " (a flow start's
-        // comment) or at the end. IPv6 addresses hold ':' but never ": ".
+        // comment) or at the end. IPv6 addresses hold ':' but never ": "; one may end in
+        // "::", so "2001:db8::" before a space or the end is the whole address.
         let rest = c.rest();
         let space = memchr::memchr(b' ', rest).unwrap_or(rest.len());
         let end = if space > 0 && rest[space - 1] == b':' {
@@ -242,7 +251,17 @@ pub fn parse_line(line: &[u8], tz: &LocalZone) -> Result<Event, LineError> {
         } else {
             space
         };
-        ev.dst = parse_addr(&rest[..end])?;
+        let end = match parse_addr(&rest[..end]) {
+            Ok(dst) => {
+                ev.dst = dst;
+                end
+            }
+            Err(_) if rest[..space].ends_with(b"::") => {
+                ev.dst = parse_addr(&rest[..space])?;
+                space
+            }
+            Err(e) => return Err(e),
+        };
         c.i += end;
         // ICMP: `: type(code)`.
         let r = c.rest();
@@ -296,13 +315,13 @@ fn parse_comment(c: &mut Cursor<'_>, ev: &mut PacketEvent) -> Result<(), LineErr
         if !c.eat(b"]") {
             return Err(LineError::Trailing);
         }
-        ev.os = Some(utf8(os)?.into());
+        ev.os = Some(text(os)?.into());
     }
     if c.eat(b" {") {
         let rest = c.rest();
         match rest.strip_suffix(b"}") {
             Some(remark) => {
-                ev.remark = Some(utf8(remark)?.into());
+                ev.remark = Some(text(remark)?.into());
                 c.i = c.s.len();
             }
             None => return Err(LineError::Trailing),
@@ -585,5 +604,54 @@ mod tests {
         write_event(&Event::Packet(ev), &tz, &mut out);
         assert_eq!(out.matches('\n').count(), 1);
         assert!(parse_line(out.trim_end_matches('\n').as_bytes(), &tz).is_ok());
+    }
+
+    #[test]
+    fn line_breaks_inside_text_are_rejected() {
+        // Found by fuzzing: these were read, then written with the CR or LF replaced by a
+        // space, so the line read back as a different event.
+        let tz = LocalZone::utc();
+        for line in [
+            "2016-04-01-00:00:01.0000 udp(17) - 203.0.113.9 53 198.51.100.7 53413: 51 [Linux\r3.11]",
+            "2016-04-01-00:00:01.0000 tcp(6) - 203.0.113.9 4711 198.51.100.7 23: 40 S {a\nb}",
+            "2016-04-01-00:00:01.0000 g\rre(47) - 203.0.113.9 198.51.100.7: 64",
+        ] {
+            assert_eq!(
+                parse_line(line.as_bytes(), &tz),
+                Err(LineError::LineBreak),
+                "{line:?}"
+            );
+        }
+        // A final CR (a CRLF file) is still ignored.
+        let crlf =
+            "2016-04-01-00:00:01.0000 udp(17) - 203.0.113.9 53 198.51.100.7 53413: 51 [Linux]\r";
+        assert!(parse_line(crlf.as_bytes(), &tz).is_ok());
+    }
+
+    #[test]
+    fn ipv6_destination_ending_in_double_colon_round_trips() {
+        // Found by fuzzing: with no ports and no ": " after it, "2001:db8::" lost its last
+        // ':' and did not parse.
+        for line in [
+            "2016-04-01-00:00:01.0000 gre(47) S 2001:db8::1 2001:db8::",
+            "2016-04-01-00:00:01.0000 gre(47) S 2001:db8::1 :: [Linux 2.6 ]",
+            "2016-04-01-00:00:01.0000 gre(47) S 2001:db8::1 ::: 3(1) {x}",
+            "2016-04-01-00:00:01.0000 gre(47) - 2001:db8::1 2001:db8::: 64",
+            "2016-04-01-00:00:01.0000 gre(47) E 2001:db8::1 ::: 1 2",
+        ] {
+            round_trip(line);
+        }
+        assert_eq!(
+            packet(round_trip("2016-04-01-00:00:01.0000 gre(47) S 1.2.3.4 ::")).dst,
+            "::".parse::<IpAddr>().unwrap()
+        );
+        let tz = LocalZone::utc();
+        assert_eq!(
+            parse_line(
+                b"2016-04-01-00:00:01.0000 gre(47) - 1.2.3.4 2001:db8:: 64",
+                &tz
+            ),
+            Err(LineError::Short)
+        );
     }
 }

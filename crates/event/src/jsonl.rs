@@ -205,6 +205,23 @@ mod tests {
     }
 
     #[test]
+    fn empty_proto_name_reads_as_the_default() {
+        // Found by fuzzing (see `PacketEvent::set_proto_name`).
+        let ev = parse_line(
+            br#"{"ts":"2016-04-01T01Z","event":"packet","kind":"flow_start","proto":8,"proto_name":"","src":"b::","dst":"::2"}"#,
+        )
+        .unwrap();
+        let tz = LocalZone::utc();
+        let mut line = String::new();
+        honeyd::write_event(&ev, &tz, &mut line);
+        assert_eq!(line, "2016-04-01-01:00:00.0000 egp(8) S b:: ::2\n");
+        assert_eq!(
+            honeyd::parse_line(line.trim_end().as_bytes(), &tz).unwrap(),
+            ev
+        );
+    }
+
+    #[test]
     fn bad_json_says_why() {
         assert!(matches!(parse_line(b"{"), Err(JsonError::Syntax(_))));
         assert!(matches!(

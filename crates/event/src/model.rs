@@ -152,9 +152,11 @@ impl PacketEvent {
             .unwrap_or(proto::name(self.proto))
     }
 
-    /// Sets the protocol name, keeping it only when it differs from the default one.
+    /// Sets the protocol name, keeping it only when it differs from the default one. An
+    /// empty name says nothing (and a Honeyd line cannot hold one), so it means the default.
     pub fn set_proto_name(&mut self, name: &str) {
-        self.proto_label = (name != proto::name(self.proto)).then(|| name.into());
+        self.proto_label =
+            (!name.is_empty() && name != proto::name(self.proto)).then(|| name.into());
     }
 }
 
@@ -279,5 +281,19 @@ mod tests {
         assert_eq!(TcpFlags::from_letters(b"SS"), None, "repeated");
         assert_eq!(TcpFlags::from_letters(b"X"), None);
         assert_eq!(TcpFlags(0x12).to_string(), "SA");
+    }
+
+    #[test]
+    fn empty_proto_name_means_the_default() {
+        // Found by fuzzing: JSON `"proto_name":""` was kept and written to a Honeyd line as
+        // `(8) S …`, which does not read back.
+        let any = IpAddr::from([192, 0, 2, 1]);
+        let mut p = PacketEvent::new(Timestamp(0), PacketKind::FlowStart, 8, any, any);
+        p.set_proto_name("");
+        assert_eq!((p.proto_label.as_deref(), p.proto_name()), (None, "egp"));
+        p.set_proto_name("EGP");
+        assert_eq!(p.proto_name(), "EGP");
+        p.set_proto_name("egp");
+        assert_eq!(p.proto_label, None);
     }
 }

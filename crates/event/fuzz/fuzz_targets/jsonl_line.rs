@@ -52,8 +52,16 @@ fn honeyd_projection(ev: &Event) -> Event {
     p.tcp_flags = (probe && p.proto == proto::TCP).then(|| p.tcp_flags.unwrap_or_default());
     p.rx_bytes = end.then(|| p.rx_bytes.unwrap_or(0));
     p.tx_bytes = end.then(|| p.tx_bytes.unwrap_or(0));
-    p.os = if end { None } else { p.os.as_deref().map(|s| clean(s, ']')) };
-    p.remark = if end { None } else { p.remark.as_deref().map(|s| clean(s, '\n')) };
+    p.os = if end {
+        None
+    } else {
+        p.os.as_deref().map(|s| clean(s, ']'))
+    };
+    p.remark = if end {
+        None
+    } else {
+        p.remark.as_deref().map(|s| clean(s, '\n'))
+    };
     ev
 }
 
@@ -64,7 +72,7 @@ fuzz_target!(|data: &[u8]| {
     let mut json = String::new();
     jsonl::write_event(&ev, &mut json);
     assert_eq!(json.find('\n'), Some(json.len() - 1), "one line: {json:?}");
-    let back = jsonl::parse_line(json[..json.len() - 1].as_bytes())
+    let back = jsonl::parse_line(&json.as_bytes()[..json.len() - 1])
         .unwrap_or_else(|e| panic!("written JSON does not read back: {e}: {json}"));
     assert_eq!(back, ev, "written JSON reads back different: {json}");
 
