@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use arrow_array::RecordBatch;
@@ -35,11 +36,15 @@ struct HashingReader<R> {
     inner: R,
     state: Arc<Mutex<HashState>>,
     enabled: bool,
+    progress: Option<Arc<AtomicU64>>,
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
+        if let Some(p) = &self.progress {
+            p.fetch_add(n as u64, AtomicOrdering::Relaxed);
+        }
         if !self.enabled {
             return Ok(n);
         }
@@ -59,6 +64,7 @@ fn hash_rest(path: &Path, from: u64, state: &Arc<Mutex<HashState>>) -> io::Resul
         inner: file,
         state: state.clone(),
         enabled: true,
+        progress: None,
     };
     io::copy(&mut r, &mut io::sink())?;
     Ok(())
@@ -242,6 +248,7 @@ pub fn parse_file(
         inner: file,
         state: hash.clone(),
         enabled: digest,
+        progress: opts.progress.clone(),
     };
     let workers = workers.max(1);
     let (tx, rx) = mpsc::sync_channel::<Work>(workers * 2);

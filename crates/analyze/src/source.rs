@@ -19,6 +19,9 @@ pub struct ReadOptions {
     pub tz: LocalZone,
     /// The sensor id to set on events whose input does not carry one.
     pub sensor: Option<Arc<str>>,
+    /// Counts the input's raw bytes as they are read (before decompression), for progress
+    /// displays; only the parallel pipeline ([`crate::ingest::parse_file`]) updates it.
+    pub progress: Option<Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl Default for ReadOptions {
@@ -26,6 +29,7 @@ impl Default for ReadOptions {
         ReadOptions {
             tz: LocalZone::system(),
             sensor: None,
+            progress: None,
         }
     }
 }
@@ -379,6 +383,7 @@ mod tests {
         let opts = ReadOptions {
             tz: LocalZone::utc(),
             sensor: Some("s".into()),
+            progress: None,
         };
         let text = b"2023-04-28-13:47:14.3718 honeyd log started ------\nnonsense\n\n2023-04-28-13:47:14.3718 tcp(6) S 1.2.3.4 1 5.6.7.8 2\n";
         let mut skipped = Skipped::default();

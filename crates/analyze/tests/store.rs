@@ -22,6 +22,7 @@ fn opts(tz: &str) -> ReadOptions {
     ReadOptions {
         tz: LocalZone::named(tz).unwrap(),
         sensor: None,
+        progress: None,
     }
 }
 

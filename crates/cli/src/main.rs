@@ -11,6 +11,12 @@ use honeyscope_analyze::source::{self, InputReport, ReadOptions};
 use honeyscope_analyze::store::{IngestOutcome, Store};
 use honeyscope_analyze::summary::Summary;
 use honeyscope_event::{honeyd, jsonl, Event, LocalZone, Timestamp};
+use honeyscope_report::engine::{self, Engine, ReportOptions};
+use honeyscope_report::geoip::GeoIp;
+use honeyscope_report::model::PortSpec;
+use honeyscope_report::{html, render, table};
+
+mod progress;
 
 /// The bundled example: a small Honeyd log (UTC times) of a telescope on 198.51.100.0/24.
 const EXAMPLE_LOG: &[u8] = include_bytes!("../assets/example-honeyd.log");
@@ -53,6 +59,7 @@ impl ReadArgs {
         Ok(ReadOptions {
             tz: LocalZone::named(&self.tz)?,
             sensor: self.sensor.as_deref().map(Arc::from),
+            progress: None,
         })
     }
 }
@@ -80,6 +87,54 @@ enum Command {
         #[command(flatten)]
         read: ReadArgs,
     },
+    /// Analyse inputs or stores as the seed study did: connections per port, per day,
+    /// sources, sources that hit several ports with their country, activity windows, OS.
+    ///
+    /// A connection is a TCP SYN without ACK, a UDP flow start or datagram, or an ICMP
+    /// probe (docs/REPORT.md). Each analysis is an SQL file run by DataFusion. Days and
+    /// hours are counted in --tz.
+    Report {
+        /// Files (any input format) or store directories.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// The main port, for the daily counts, OS shares and multi-port sources.
+        #[arg(long, default_value = "23/tcp", value_name = "PORT/PROTO")]
+        port: PortSpec,
+        /// The other ports of interest: sources that hit the main port and one of these.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "53413/udp,6379/tcp",
+            value_name = "PORT/PROTO,..."
+        )]
+        also: Vec<PortSpec>,
+        /// Show only the N busiest ports in the port table.
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+        /// Also show the activity windows of this source (repeatable).
+        #[arg(long = "source", value_name = "IP")]
+        sources: Vec<std::net::IpAddr>,
+        /// How many of the top multi-port sources get activity windows.
+        #[arg(long, default_value_t = 3, value_name = "N")]
+        activity_top: usize,
+        /// Countries from a MaxMind .mmdb database or a CSV of start,end,country ranges.
+        #[arg(long, value_name = "FILE")]
+        geoip: Option<PathBuf>,
+        /// Output format of the tables on standard output.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Also write one self-contained HTML page with every table and chart.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// Also write each chart as an SVG file into this directory.
+        #[arg(long, value_name = "DIR")]
+        svg_dir: Option<PathBuf>,
+        /// Parser threads (default: one per core).
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
     /// Print the events of inputs or stores, as Honeyd log lines or JSON lines.
     Cat {
         /// Files (any input format) or store directories.
@@ -91,6 +146,18 @@ enum Command {
         #[command(flatten)]
         read: ReadArgs,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    /// Aligned tables for a terminal.
+    Text,
+    /// Markdown tables.
+    Md,
+    /// CSV, one block per table after a `# name` line.
+    Csv,
+    /// The JSON contract of docs/REPORT.md.
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -123,6 +190,39 @@ fn main() -> ExitCode {
             format,
             read,
         } => cat(&inputs, format, &read),
+        Command::Report {
+            inputs,
+            port,
+            also,
+            top,
+            sources,
+            activity_top,
+            geoip,
+            format,
+            html,
+            svg_dir,
+            threads,
+            read,
+        } => {
+            let opts = ReportOptions {
+                main: port,
+                also,
+                sources,
+                activity_top,
+                top,
+                tz: read.tz.clone(),
+            };
+            report(
+                &inputs,
+                &opts,
+                geoip.as_deref(),
+                format,
+                html.as_deref(),
+                svg_dir.as_deref(),
+                threads,
+                &read,
+            )
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -148,9 +248,7 @@ fn ingest(
     summary: bool,
     read: ReadArgs,
 ) -> Result<()> {
-    let workers = threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .max(1);
+    let workers = workers(threads);
     let mut writer = Store::open_writer(store_dir)?;
     let example;
     let (inputs, labels, opts, summary) = if inputs.is_empty() {
@@ -222,6 +320,79 @@ fn ingest(
             "{failed} of {} input(s) could not be ingested",
             inputs.len()
         );
+    }
+    Ok(())
+}
+
+fn workers(threads: Option<usize>) -> usize {
+    threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    inputs: &[PathBuf],
+    opts: &ReportOptions,
+    geoip: Option<&Path>,
+    format: ReportFormat,
+    html_out: Option<&Path>,
+    svg_dir: Option<&Path>,
+    threads: Option<usize>,
+    read: &ReadArgs,
+) -> Result<()> {
+    let geoip = geoip
+        .map(GeoIp::open)
+        .transpose()
+        .context("loading the GeoIP source")?;
+    let progress = progress::Progress::start();
+    let mut read_opts = read.options()?;
+    read_opts.progress = Some(progress.done.clone());
+    let workers = workers(threads);
+    let loaded = table::load(inputs, &read_opts, workers, |path| {
+        let size = std::fs::metadata(path)
+            .map(|m| if m.is_dir() { 0 } else { m.len() })
+            .unwrap_or(0);
+        progress.step(&format!("reading {}", path.display()), size);
+    });
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(e) => {
+            progress.finish();
+            return Err(e.into());
+        }
+    };
+    progress.step("running the queries", 0);
+    let result = Engine::new(loaded.batches, workers)
+        .and_then(|engine| engine::build(&engine, opts, geoip.as_ref()));
+    progress.finish();
+    for input in &loaded.inputs {
+        print_problems(&input.path.display().to_string(), input);
+    }
+    let r = result?;
+    let text = render::render(
+        &r,
+        match format {
+            ReportFormat::Text => render::Format::Text,
+            ReportFormat::Md => render::Format::Markdown,
+            ReportFormat::Csv => render::Format::Csv,
+            ReportFormat::Json => render::Format::Json,
+        },
+    );
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    if let Some(path) = html_out {
+        std::fs::write(path, html::page(&r))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(dir) = svg_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for chart in html::charts(&r) {
+            let path = dir.join(format!("{}.svg", chart.name));
+            std::fs::write(&path, &chart.svg)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
     }
     Ok(())
 }

@@ -5,8 +5,8 @@
 //! time zone, caching the UTC offset per hour so a multi-gigabyte log does not ask the
 //! time-zone database once per line.
 
-use std::cell::Cell;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
@@ -154,14 +154,44 @@ fn push_civil(out: &mut String, date: Ymd, sod: u32, sep: u8) {
 }
 
 /// A time zone for reading and writing Honeyd's local timestamps, with an hourly offset
-/// cache in each direction.
+/// cache in each direction. It can be shared by threads.
 pub struct LocalZone {
     tz: TimeZone,
     name: String,
     /// Local hour key (days since epoch * 24 + hour) → offset seconds, valid for that hour.
-    to_utc: Cell<(i64, i32)>,
+    to_utc: HourCache,
     /// UTC hour (seconds / 3600) → offset seconds, valid for that hour.
-    from_utc: Cell<(i64, i32)>,
+    from_utc: HourCache,
+}
+
+/// One hour's UTC offset, packed into one atomic word so that a zone can be shared by
+/// threads without locks or torn reads: the hour key (hours since the epoch, offset to be
+/// non-negative) in the high 44 bits, the offset in seconds (offset likewise) in the low 20.
+struct HourCache(AtomicU64);
+
+const EMPTY_CACHE: u64 = u64::MAX;
+const KEY_BIAS: i64 = 1 << 40;
+const OFFSET_BIAS: i32 = 1 << 19;
+
+impl HourCache {
+    fn new() -> Self {
+        HourCache(AtomicU64::new(EMPTY_CACHE))
+    }
+
+    fn get(&self, key: i64) -> Option<i32> {
+        let v = self.0.load(Ordering::Relaxed);
+        (v != EMPTY_CACHE && (v >> 20) as i64 - KEY_BIAS == key)
+            .then(|| (v & 0xf_ffff) as i32 - OFFSET_BIAS)
+    }
+
+    fn set(&self, key: i64, offset: i32) {
+        // Hours of years 1..=9999 and real offsets (< 26 h) always fit.
+        let (k, o) = (key + KEY_BIAS, offset + OFFSET_BIAS);
+        if (0..1 << 44).contains(&k) && (0..1 << 20).contains(&o) {
+            self.0
+                .store(((k as u64) << 20) | o as u64, Ordering::Relaxed);
+        }
+    }
 }
 
 impl Clone for LocalZone {
@@ -181,15 +211,13 @@ impl fmt::Debug for LocalZone {
 #[error("unknown time zone {0:?}: use an IANA name such as UTC, Europe/Berlin or Asia/Tokyo, or a fixed offset such as +09:00")]
 pub struct UnknownZone(pub String);
 
-const NO_HOUR: (i64, i32) = (i64::MIN, 0);
-
 impl LocalZone {
     fn new(tz: TimeZone, name: String) -> LocalZone {
         LocalZone {
             tz,
             name,
-            to_utc: Cell::new(NO_HOUR),
-            from_utc: Cell::new(NO_HOUR),
+            to_utc: HourCache::new(),
+            from_utc: HourCache::new(),
         }
     }
 
@@ -233,13 +261,13 @@ impl LocalZone {
     /// the offset in force before the gap.
     pub fn local_to_utc(&self, days: i64, sod: u32, micros: u32) -> Option<Timestamp> {
         let hour_key = days * 24 + (sod / 3600) as i64;
-        let offset = match self.to_utc.get() {
-            (key, off) if key == hour_key => off,
-            _ => {
+        let offset = match self.to_utc.get(hour_key) {
+            Some(off) => off,
+            None => {
                 let hour_start = days * 86_400 + (sod - sod % 3600) as i64;
                 let start = self.offset_of_local(hour_start)?;
                 if start == self.offset_of_local(hour_start + 3599)? {
-                    self.to_utc.set((hour_key, start));
+                    self.to_utc.set(hour_key, start);
                     start
                 } else {
                     self.offset_of_local(days * 86_400 + sod as i64)?
@@ -276,9 +304,9 @@ impl LocalZone {
     pub fn offset_at(&self, ts: Timestamp) -> i32 {
         let secs = ts.0.div_euclid(1_000_000);
         let hour = secs.div_euclid(3600);
-        match self.from_utc.get() {
-            (key, off) if key == hour => off,
-            _ => {
+        match self.from_utc.get(hour) {
+            Some(off) => off,
+            None => {
                 let at = |s: i64| {
                     jiff::Timestamp::from_second(s)
                         .map(|t| self.tz.to_offset(t).seconds())
@@ -286,7 +314,7 @@ impl LocalZone {
                 };
                 let start = at(hour * 3600);
                 if start == at(hour * 3600 + 3599) {
-                    self.from_utc.set((hour, start));
+                    self.from_utc.set(hour, start);
                     start
                 } else {
                     at(secs)
@@ -410,6 +438,24 @@ mod tests {
         let mut s = String::new();
         z.write_honeyd_time(Timestamp(c.0 + 3_600_000_000), &mut s);
         assert_eq!(s, "2023-10-29-02:30:00.0000");
+    }
+
+    #[test]
+    fn the_hour_cache_packs_without_loss() {
+        let c = HourCache::new();
+        assert_eq!(c.get(0), None);
+        for (key, off) in [
+            (0, 0),
+            (-1, -3600),
+            (87_000_000, 50_400),
+            (-17_000_000, -43_200),
+        ] {
+            c.set(key, off);
+            assert_eq!(c.get(key), Some(off));
+            assert_eq!(c.get(key + 1), None);
+        }
+        fn shared<T: Sync>(_: &T) {}
+        shared(&LocalZone::utc());
     }
 
     #[test]
