@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Peers the tests run against. Installed once; later runs see them and skip apt.
-packages=(tcpdump wireshark-common)
+packages=(tcpdump wireshark-common chromium python3-pip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -20,6 +20,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# DuckDB is the second engine the report's SQL is cross-checked against.
+if ! python3 -c 'import duckdb' 2>/dev/null; then
+  echo "== installing the duckdb Python module"
+  python3 -m pip install -q duckdb 2>/dev/null || python3 -m pip install -q --break-system-packages duckdb
 fi
 export HONEYSCOPE_REQUIRE_TOOLS=1
 

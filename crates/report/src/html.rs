@@ -358,6 +358,7 @@ pub fn page(r: &Report) -> String {
             "os" => vec!["os".into()],
             _ => vec![],
         };
+        let _ = write!(out, "<h2>{}</h2>", esc(&t.title));
         for name in chart_names {
             if let Some(c) = charts.iter().find(|c| c.name == name) {
                 let _ = write!(out, "<figure>{}</figure>", c.svg);
