@@ -293,12 +293,7 @@ pub fn charts(r: &Report) -> Vec<Chart> {
 }
 
 fn html_table(out: &mut String, t: &Table) {
-    let _ = write!(
-        out,
-        "<h2>{}</h2><table data-table=\"{}\"><thead><tr>",
-        esc(&t.title),
-        t.name
-    );
+    let _ = write!(out, "<table data-table=\"{}\"><thead><tr>", t.name);
     for (h, num) in t.headers.iter().zip(&t.numeric) {
         let _ = write!(
             out,
