@@ -18,15 +18,14 @@ use honeyscope_event::Event;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression as ParquetCompression, Encoding};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
-use sha2::{Digest, Sha256};
 
 use crate::schema::{col, event_schema, EventBatchBuilder};
 use crate::source::{self, parse_lines, InputReport, ReadOptions, Skipped, CHUNK_BYTES};
 
-/// A running SHA-256 and the number of bytes it has seen.
+/// A running BLAKE3 hash and the number of bytes it has seen.
 #[derive(Default)]
 struct HashState {
-    hasher: Sha256,
+    hasher: blake3::Hasher,
     bytes: u64,
 }
 
@@ -70,14 +69,14 @@ fn hash_rest(path: &Path, from: u64, state: &Arc<Mutex<HashState>>) -> io::Resul
     Ok(())
 }
 
-/// The SHA-256 of a file's bytes, as lowercase hex.
+/// The BLAKE3 digest of a file's bytes, as lowercase hex.
 pub fn file_digest(path: &Path) -> io::Result<String> {
     let state = Arc::new(Mutex::new(HashState::default()));
     hash_rest(path, 0, &state)?;
     let st = state
         .lock()
         .map_err(|_| io::Error::other("hash state poisoned"))?;
-    Ok(hex::encode(st.hasher.clone().finalize()))
+    Ok(st.hasher.finalize().to_hex().to_string())
 }
 
 /// One Parquet file written to staging.
@@ -98,7 +97,7 @@ pub struct StagedFile {
 pub struct Staged {
     /// What was read.
     pub report: InputReport,
-    /// SHA-256 of the input file's bytes (as stored, compressed or not).
+    /// BLAKE3 digest of the input file's bytes (as stored, compressed or not).
     pub digest: String,
     /// Size of the input file in bytes.
     pub size: u64,
@@ -182,7 +181,7 @@ pub trait BatchSink: Sync {
 pub struct Parsed {
     /// What was read.
     pub report: InputReport,
-    /// SHA-256 of the input file's bytes, when asked for.
+    /// BLAKE3 digest of the input file's bytes, when asked for.
     pub digest: Option<String>,
     /// Size of the input file in bytes.
     pub size: u64,
@@ -358,7 +357,7 @@ pub fn parse_file(
             }
             let hex = hash
                 .lock()
-                .map(|st| hex::encode(st.hasher.clone().finalize()))
+                .map(|st| st.hasher.finalize().to_hex().to_string())
                 .map_err(|_| src_err(io::Error::other("hash state poisoned")))?;
             Some(hex)
         } else {

@@ -5,7 +5,8 @@
 //! - [`schema`]: the Arrow/Parquet projection of the event model;
 //! - [`ingest`]: the parallel pipeline from an input to Parquet files;
 //! - [`store`]: the day-partitioned Parquet store and its manifest;
-//! - [`summary`]: a first look at what a set of events holds.
+//! - [`summary`]: a first look at what a set of events holds;
+//! - [`synth`]: synthetic Honeyd logs calibrated to the seed study (`seed-2016-04`).
 //!
 //! This crate never depends on the sensor.
 
@@ -14,6 +15,7 @@ pub mod schema;
 pub mod source;
 pub mod store;
 pub mod summary;
+pub mod synth;
 
 pub use source::{InputReport, ReadOptions, Skipped};
 pub use store::{IngestOutcome, Store, StoreError, StoreWriter};

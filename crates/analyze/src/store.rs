@@ -34,7 +34,7 @@ const STAGING_PREFIX: &str = ".staging-";
 /// One ingested input, as the manifest records it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ManifestEntry {
-    /// SHA-256 of the input file's bytes.
+    /// BLAKE3 digest of the input file's bytes (`b3sum` prints the same).
     pub digest: String,
     /// The path it was ingested from (for people; identity is the digest).
     pub source: String,

@@ -135,6 +135,24 @@ enum Command {
         #[command(flatten)]
         read: ReadArgs,
     },
+    /// Write a synthetic Honeyd log whose report reproduces a study, and its GeoIP CSV.
+    ///
+    /// `seed-2016-04` is the seed study's month (April 2016, 2,655,884 connections, TCP/23
+    /// 73.1 %, …; docs/REPORT.md). Writes OUT and OUT.geoip.csv; deterministic per --seed.
+    Synth {
+        /// The profile.
+        #[arg(long, default_value = "seed-2016-04", value_name = "NAME")]
+        profile: String,
+        /// The log to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Random seed: the same seed gives the same bytes.
+        #[arg(long, default_value_t = 2016)]
+        seed: u64,
+        /// Time zone of the log's local timestamps (and so of the report's days).
+        #[arg(long, default_value = "UTC", value_name = "ZONE")]
+        tz: String,
+    },
     /// Print the events of inputs or stores, as Honeyd log lines or JSON lines.
     Cat {
         /// Files (any input format) or store directories.
@@ -190,6 +208,12 @@ fn main() -> ExitCode {
             format,
             read,
         } => cat(&inputs, format, &read),
+        Command::Synth {
+            profile,
+            out,
+            seed,
+            tz,
+        } => synth(&profile, &out, seed, &tz),
         Command::Report {
             inputs,
             port,
@@ -303,7 +327,7 @@ fn ingest(
                 digest, previous, ..
             }) => writeln!(
                 out,
-                "{label}: already in the store (same content as {previous}, sha256 {}…); skipped",
+                "{label}: already in the store (same content as {previous}, blake3 {}…); skipped",
                 &digest[..16]
             )?,
             Err(e) => {
@@ -321,6 +345,41 @@ fn ingest(
             inputs.len()
         );
     }
+    Ok(())
+}
+
+fn synth(profile: &str, out: &Path, seed: u64, tz: &str) -> Result<()> {
+    use honeyscope_analyze::synth;
+    if !synth::profile_names().contains(&profile) {
+        bail!(
+            "unknown profile {profile:?}; known: {}",
+            synth::profile_names().join(", ")
+        );
+    }
+    let tz = LocalZone::named(tz)?;
+    let create = |p: &Path| {
+        std::fs::File::create(p)
+            .map(|f| BufWriter::with_capacity(1 << 20, f))
+            .with_context(|| format!("creating {}", p.display()))
+    };
+    let mut log = create(out)?;
+    let summary = synth::write_seed_month(&mut log, &tz, seed)
+        .with_context(|| format!("writing {}", out.display()))?;
+    log.flush()?;
+    let csv_path = PathBuf::from(format!("{}.geoip.csv", out.display()));
+    let mut csv = create(&csv_path)?;
+    synth::write_seed_geoip_csv(&mut csv, seed)
+        .with_context(|| format!("writing {}", csv_path.display()))?;
+    csv.flush()?;
+    println!(
+        "{}: {} lines, {} connections ({} to 23/tcp from {} sources); GeoIP ranges in {}",
+        out.display(),
+        summary.lines,
+        summary.connections,
+        summary.tcp23_connections,
+        summary.tcp23_sources,
+        csv_path.display()
+    );
     Ok(())
 }
 

@@ -162,6 +162,9 @@ pub struct LocalZone {
     to_utc: HourCache,
     /// UTC hour (seconds / 3600) → offset seconds, valid for that hour.
     from_utc: HourCache,
+    /// The last date parsed (`YYYYMMDD` in the high half) and its epoch day (low half):
+    /// consecutive log lines nearly always share a date.
+    last_date: AtomicU64,
 }
 
 /// One hour's UTC offset, packed into one atomic word so that a zone can be shared by
@@ -218,6 +221,7 @@ impl LocalZone {
             name,
             to_utc: HourCache::new(),
             from_utc: HourCache::new(),
+            last_date: AtomicU64::new(0),
         }
     }
 
@@ -362,12 +366,26 @@ impl LocalZone {
         if h > 23 || mi > 59 || se > 59 {
             return None;
         }
-        let days = Ymd {
-            year: y as i32,
-            month: mo,
-            day: d,
-        }
-        .to_epoch_day()?;
+        let key = y * 10_000 + mo * 100 + d;
+        let cached = self.last_date.load(Ordering::Relaxed);
+        let days = if cached >> 32 == key as u64 && key != 0 {
+            (cached as u32 as i32) as i64
+        } else {
+            let days = Ymd {
+                year: y as i32,
+                month: mo,
+                day: d,
+            }
+            .to_epoch_day()?;
+            // Dates of years 1..=9999 are within ±3.7 million days: they fit an i32.
+            if let Ok(small) = i32::try_from(days) {
+                self.last_date.store(
+                    ((key as u64) << 32) | small as u32 as u64,
+                    Ordering::Relaxed,
+                );
+            }
+            days
+        };
         self.local_to_utc(days, h * 3600 + mi * 60 + se, frac * 100)
     }
 }
