@@ -116,7 +116,7 @@ struct Counts {
     other_packets: u64,
     stray_flags: HashSet<u8>,
     by_hour: [u64; 24],
-    dsts: HashSet<IpAddr>,
+    dsts: HashSet<IpAddr, std::hash::BuildHasherDefault<Fx>>,
     /// (source, UTC day, hour, port) of connections to TCP/23, TCP/6379 and UDP/53413.
     multi_log: Vec<(IpAddr, i64, u8, u16)>,
     out_of_order: u64,
@@ -318,7 +318,7 @@ fn seed_month_reproduces_the_seed_study() {
     let net: Vec<IpAddr> = (1..=254)
         .map(|i| IpAddr::V4(Ipv4Addr::new(198, 51, 100, i)))
         .collect();
-    assert_eq!(c.dsts, net.into_iter().collect::<HashSet<_>>());
+    assert_eq!(c.dsts, net.into_iter().collect());
 
     // Connections and the port table.
     assert_eq!(c.connections, 2_655_884);
