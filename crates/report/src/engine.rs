@@ -118,63 +118,38 @@ impl Engine {
 /// A column's values as JSON: integers as integers, floats as floats, timestamps as RFC 3339
 /// strings (UTC), everything else as text.
 fn column_values(c: &ArrayRef) -> Result<Vec<Value>, String> {
-    let n = c.len();
+    /// Every row's value, `null` where the array has one.
+    fn each(a: &dyn Array, value: impl Fn(usize) -> Value) -> Vec<Value> {
+        (0..a.len())
+            .map(|i| if a.is_null(i) { Value::Null } else { value(i) })
+            .collect()
+    }
     let cast_to = |t: &DataType| cast(c, t).map_err(|e| e.to_string());
     let out = match c.data_type() {
         t if t.is_integer() => {
             let a = cast_to(&DataType::Int64)?;
             let a = a.as_primitive::<Int64Type>();
-            (0..n)
-                .map(|i| {
-                    if a.is_null(i) {
-                        Value::Null
-                    } else {
-                        Value::from(a.value(i))
-                    }
-                })
-                .collect()
+            each(a, |i| Value::from(a.value(i)))
         }
         t if t.is_floating()
             || matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..)) =>
         {
             let a = cast_to(&DataType::Float64)?;
             let a = a.as_primitive::<Float64Type>();
-            (0..n)
-                .map(|i| {
-                    if a.is_null(i) {
-                        Value::Null
-                    } else {
-                        Value::from(a.value(i))
-                    }
-                })
-                .collect()
+            each(a, |i| Value::from(a.value(i)))
         }
         DataType::Timestamp(_, _) => {
             let a = cast_to(&DataType::Timestamp(TimeUnit::Microsecond, None))?;
             let a = cast(&a, &DataType::Int64).map_err(|e| e.to_string())?;
             let a = a.as_primitive::<Int64Type>();
-            (0..n)
-                .map(|i| {
-                    if a.is_null(i) {
-                        Value::Null
-                    } else {
-                        Value::from(honeyscope_event::Timestamp(a.value(i)).to_rfc3339())
-                    }
-                })
-                .collect()
+            each(a, |i| {
+                Value::from(honeyscope_event::Timestamp(a.value(i)).to_rfc3339())
+            })
         }
         _ => {
             let a = cast_to(&DataType::Utf8)?;
             let a = a.as_string::<i32>();
-            (0..n)
-                .map(|i| {
-                    if a.is_null(i) {
-                        Value::Null
-                    } else {
-                        Value::from(a.value(i))
-                    }
-                })
-                .collect()
+            each(a, |i| Value::from(a.value(i)))
         }
     };
     Ok(out)
