@@ -408,6 +408,7 @@ fn report(
     let mut read_opts = read.options()?;
     read_opts.progress = Some(progress.done.clone());
     let workers = workers(threads);
+    let started = std::time::Instant::now();
     let loaded = table::load(inputs, &read_opts, workers, |path| {
         let size = std::fs::metadata(path)
             .map(|m| if m.is_dir() { 0 } else { m.len() })
@@ -421,9 +422,17 @@ fn report(
             return Err(e.into());
         }
     };
+    let rows: usize = loaded.batches.iter().map(|b| b.num_rows()).sum();
+    tracing::info!(
+        rows,
+        seconds = started.elapsed().as_secs_f64(),
+        "inputs loaded"
+    );
     progress.step("running the queries", 0);
+    let started = std::time::Instant::now();
     let result = Engine::new(loaded.batches, workers)
         .and_then(|engine| engine::build(&engine, opts, geoip.as_ref()));
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "queries run");
     progress.finish();
     for input in &loaded.inputs {
         print_problems(&input.path.display().to_string(), input);

@@ -42,7 +42,7 @@ pub enum EngineError {
 /// same rows can be compared with another engine's.
 pub type Row = Vec<Value>;
 
-/// DataFusion over the report table, with the `connections` view defined.
+/// DataFusion over the report table, with the `connections` table made.
 pub struct Engine {
     ctx: SessionContext,
     runtime: tokio::runtime::Runtime,
@@ -50,7 +50,7 @@ pub struct Engine {
 
 impl Engine {
     /// Registers `batches` (with [`report_schema`]) as the table `events`, spread over
-    /// `partitions` partitions, and defines the `connections` view.
+    /// `partitions` partitions, and makes the `connections` table (`sql/connections.sql`).
     pub fn new(batches: Vec<RecordBatch>, partitions: usize) -> Result<Engine, EngineError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(partitions.max(1))
@@ -94,7 +94,13 @@ impl Engine {
 
     /// Runs one query with `params`, returning its rows.
     pub fn rows(&self, query: &Query, params: &Params) -> Result<Vec<Row>, EngineError> {
+        let started = std::time::Instant::now();
         let batches = self.execute(query, &params.render(query))?;
+        tracing::debug!(
+            query = query.name,
+            seconds = started.elapsed().as_secs_f64(),
+            "query run"
+        );
         let mut rows = Vec::new();
         for batch in &batches {
             let columns: Vec<Vec<Value>> = batch

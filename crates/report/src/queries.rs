@@ -27,7 +27,7 @@ macro_rules! queries {
                 sql: include_str!(concat!("../sql/", stringify!($name), ".sql")),
             };
         )*
-        /// Every query, the view first.
+        /// Every query, `connections` (which the others read) first.
         pub const ALL: &[Query] = &[$($name),*];
     };
 }
