@@ -5,7 +5,7 @@
 --   ICMP and ICMPv6: every probe.
 -- Flow ends and stray ACK/RST segments are not connections.
 -- Input table `events`: the event schema (docs/EVENTS.md) plus the report's derived columns
--- local_date (YYYY-MM-DD in the report's zone), local_hour (0-23) and os_class.
+-- local_date (a DATE in the report's zone), local_hour (0-23) and os_class.
 -- A table, not a view: every other query reads it, so it is filtered once.
 CREATE TABLE connections AS
 SELECT ts, local_date, local_hour, src, proto, proto_name, dport, os_class

@@ -1,21 +1,20 @@
 //! The report's input table: the event schema plus three derived columns, computed once per
 //! row in Rust so that the SQL stays portable across engines:
 //!
-//! - `local_date` (`Utf8`, `YYYY-MM-DD`) and `local_hour` (`Int32`, 0–23): when the event
+//! - `local_date` (`Date32`) and `local_hour` (`Int32`, 0–23): when the event
 //!   happened in the report's zone (`--tz`), for days and hours of activity;
 //! - `os_class` (`Utf8`): the OS class of the `os` label (`unknown` when there is none).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use arrow_array::builder::{Int32Builder, StringBuilder};
+use arrow_array::builder::{Date32Builder, Int32Builder, StringBuilder};
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use honeyscope_analyze::ingest::{self, BatchSink, IngestError};
 use honeyscope_analyze::schema::{col, event_schema};
 use honeyscope_analyze::source::{InputReport, ReadOptions};
 use honeyscope_analyze::store::Store;
-use honeyscope_event::time::Ymd;
 use honeyscope_event::{LocalZone, Timestamp};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -36,7 +35,7 @@ pub fn report_schema() -> SchemaRef {
                 .iter()
                 .map(|f| f.as_ref().clone())
                 .collect();
-            fields.push(Field::new(LOCAL_DATE, DataType::Utf8, false));
+            fields.push(Field::new(LOCAL_DATE, DataType::Date32, false));
             fields.push(Field::new(LOCAL_HOUR, DataType::Int32, false));
             fields.push(Field::new(OS_CLASS, DataType::Utf8, false));
             Arc::new(Schema::new(fields))
@@ -55,21 +54,16 @@ pub fn derive(batch: &RecordBatch, tz: &LocalZone) -> Result<RecordBatch, TableE
         .and_then(|c| c.as_any().downcast_ref::<StringArray>())
         .ok_or(TableError::Schema("os"))?;
     let rows = batch.num_rows();
-    let mut dates = StringBuilder::with_capacity(rows, rows * 10);
+    let mut dates = Date32Builder::with_capacity(rows);
     let mut hours = Int32Builder::with_capacity(rows);
     let mut classes = StringBuilder::with_capacity(rows, rows * 7);
-    // Rows are nearly always in time order: reuse the day's text and the last OS label.
-    let mut day_cache: (i64, String) = (i64::MIN, String::new());
+    // Rows are nearly always in time order: reuse the last OS label's class.
     let mut os_cache: (Option<String>, &'static str) = (None, honeyscope_wire::os_class::UNKNOWN);
     for i in 0..rows {
         let utc = Timestamp(ts.value(i));
         let local_secs = utc.as_micros().div_euclid(1_000_000) + tz.offset_at(utc) as i64;
-        let day = local_secs.div_euclid(86_400);
-        if day != day_cache.0 {
-            let d = Ymd::from_epoch_day(day);
-            day_cache = (day, format!("{:04}-{:02}-{:02}", d.year, d.month, d.day));
-        }
-        dates.append_value(&day_cache.1);
+        // Days of years 1..=9999 fit an i32.
+        dates.append_value(local_secs.div_euclid(86_400) as i32);
         hours.append_value((local_secs.rem_euclid(86_400) / 3600) as i32);
         let label = (!os.is_null(i)).then(|| os.value(i));
         if label != os_cache.0.as_deref() {
@@ -201,9 +195,12 @@ mod tests {
         }
         let batch = derive(&b.finish(), &LocalZone::named("Asia/Tokyo").unwrap()).unwrap();
         let dates = batch.column_by_name(LOCAL_DATE).unwrap();
-        let dates = dates.as_any().downcast_ref::<StringArray>().unwrap();
-        assert_eq!(dates.value(0), "2016-04-01");
-        assert_eq!(dates.value(1), "2016-04-02");
+        let dates = dates
+            .as_any()
+            .downcast_ref::<arrow_array::Date32Array>()
+            .unwrap();
+        // 2016-04-01 is day 16892 after 1970-01-01.
+        assert_eq!((dates.value(0), dates.value(1)), (16_892, 16_893));
         let hours = batch.column_by_name(LOCAL_HOUR).unwrap();
         let hours = hours
             .as_any()

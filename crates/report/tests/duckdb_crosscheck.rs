@@ -39,6 +39,8 @@ con.execute(queries[0][1])
 def norm(v):
     if isinstance(v, datetime.datetime):
         return v.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+    if isinstance(v, datetime.date):
+        return v.isoformat()
     if isinstance(v, decimal.Decimal):
         return float(v)
     return v
