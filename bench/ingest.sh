@@ -12,7 +12,7 @@ log="$work/honeyd-$lines.log"
 python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
 cargo build --release -q -p honeyscope-cli
 bin=${CARGO_TARGET_DIR:-target}/release/honeyscope
-bytes=$(stat -c %s "$log")
+bytes=$(stat -L -c %s "$log")
 
 best() { sort -n | head -1; }
 ours=$(for i in 1 2 3; do
