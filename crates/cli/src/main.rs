@@ -135,6 +135,29 @@ enum Command {
         #[command(flatten)]
         read: ReadArgs,
     },
+    /// Answer an ad-hoc SQL question over a store (or any inputs) with DataFusion.
+    ///
+    /// Tables: `events` (docs/EVENTS.md, plus local_date, local_hour and os_class in --tz)
+    /// and `connections` (docs/REPORT.md). Example:
+    /// honeyscope sql --store store/ "SELECT src, count(*) n FROM connections GROUP BY src ORDER BY n DESC LIMIT 10"
+    Sql {
+        /// The SQL statement.
+        query: String,
+        /// A store directory to query.
+        #[arg(long, value_name = "DIR")]
+        store: Vec<PathBuf>,
+        /// Input files to query (any format), besides or instead of a store.
+        #[arg(long = "input", value_name = "FILE")]
+        inputs: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Parser threads (default: one per core).
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
     /// Write a synthetic Honeyd log whose report reproduces a study, and its GeoIP CSV.
     ///
     /// `seed-2016-04` is the seed study's month (April 2016, 2,655,884 connections, TCP/23
@@ -178,6 +201,17 @@ enum ReportFormat {
     Json,
 }
 
+impl From<ReportFormat> for render::Format {
+    fn from(f: ReportFormat) -> Self {
+        match f {
+            ReportFormat::Text => render::Format::Text,
+            ReportFormat::Md => render::Format::Markdown,
+            ReportFormat::Csv => render::Format::Csv,
+            ReportFormat::Json => render::Format::Json,
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     /// Honeyd's packet log (`honeyd -l`), times in --tz.
@@ -208,6 +242,18 @@ fn main() -> ExitCode {
             format,
             read,
         } => cat(&inputs, format, &read),
+        Command::Sql {
+            query,
+            store,
+            inputs,
+            format,
+            threads,
+            read,
+        } => {
+            let mut all = store;
+            all.extend(inputs);
+            sql(&query, &all, format, threads, &read)
+        }
         Command::Synth {
             profile,
             out,
@@ -348,6 +394,45 @@ fn ingest(
     Ok(())
 }
 
+fn sql(
+    query: &str,
+    inputs: &[PathBuf],
+    format: ReportFormat,
+    threads: Option<usize>,
+    read: &ReadArgs,
+) -> Result<()> {
+    if inputs.is_empty() {
+        bail!("nothing to query: give --store DIR or --input FILE");
+    }
+    let workers = workers(threads);
+    let loaded = table::load(inputs, &read.options()?, workers, |_| {})?;
+    for input in &loaded.inputs {
+        print_problems(&input.path.display().to_string(), input);
+    }
+    let engine = Engine::new(loaded.batches, workers)?;
+    let (names, rows) = engine.sql(query)?;
+    let cell = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let t = render::Table {
+        name: "result",
+        title: String::new(),
+        numeric: rows
+            .first()
+            .map(|r| r.iter().map(serde_json::Value::is_number).collect())
+            .unwrap_or_else(|| vec![false; names.len()]),
+        headers: names,
+        rows: rows.iter().map(|r| r.iter().map(cell).collect()).collect(),
+    };
+    let text = render::table(&t, format.into());
+    let mut out = io::stdout().lock();
+    out.write_all(text.trim_start_matches('\n').as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
 fn synth(profile: &str, out: &Path, seed: u64, tz: &str) -> Result<()> {
     use honeyscope_analyze::synth;
     if !synth::profile_names().contains(&profile) {
@@ -438,15 +523,7 @@ fn report(
         print_problems(&input.path.display().to_string(), input);
     }
     let r = result?;
-    let text = render::render(
-        &r,
-        match format {
-            ReportFormat::Text => render::Format::Text,
-            ReportFormat::Md => render::Format::Markdown,
-            ReportFormat::Csv => render::Format::Csv,
-            ReportFormat::Json => render::Format::Json,
-        },
-    );
+    let text = render::render(&r, format.into());
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;

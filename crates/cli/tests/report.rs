@@ -272,3 +272,47 @@ fn a_bad_port_or_geoip_file_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn sql_answers_ad_hoc_questions_over_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = real_log();
+    honeyscope(
+        &[
+            "ingest",
+            log.to_str().unwrap(),
+            "--store",
+            "s",
+            "--tz",
+            "UTC",
+        ],
+        dir.path(),
+    );
+    let out = honeyscope(
+        &[
+            "sql",
+            "--store",
+            "s",
+            "--tz",
+            "UTC",
+            "--format",
+            "csv",
+            "SELECT dport, count(*) AS n FROM connections WHERE proto = 6 GROUP BY dport ORDER BY n DESC, dport",
+        ],
+        dir.path(),
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text, "# result\ndport,n\n23,37\n80,34\n21,9\n443,2\n\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_honeyscope"))
+        .args(["sql", "--store", "s", "SELEC nonsense"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("honeyscope: error: query ad hoc: SQL error"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

@@ -21,12 +21,12 @@ use crate::table::report_schema;
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// DataFusion refused or failed a query.
-    #[error("query {query}: {source}")]
+    #[error("query {query}: {message}")]
     Query {
         /// The query's name.
         query: &'static str,
-        /// The error.
-        source: datafusion::error::DataFusionError,
+        /// DataFusion's message (its error chain repeats itself, so only this is kept).
+        message: String,
     },
     /// A result had an unexpected shape.
     #[error("query {query}: {what}")]
@@ -57,7 +57,7 @@ impl Engine {
             .build()
             .map_err(|e| EngineError::Query {
                 query: "setup",
-                source: e.into(),
+                message: e.to_string(),
             })?;
         let partitions = partitions.max(1);
         let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(); partitions];
@@ -66,15 +66,14 @@ impl Engine {
         }
         let config = SessionConfig::new().with_target_partitions(partitions);
         let ctx = SessionContext::new_with_config(config);
-        let table =
-            MemTable::try_new(report_schema(), parts).map_err(|source| EngineError::Query {
-                query: "setup",
-                source,
-            })?;
+        let table = MemTable::try_new(report_schema(), parts).map_err(|e| EngineError::Query {
+            query: "setup",
+            message: e.to_string(),
+        })?;
         ctx.register_table("events", Arc::new(table))
-            .map_err(|source| EngineError::Query {
+            .map_err(|e| EngineError::Query {
                 query: "setup",
-                source,
+                message: e.to_string(),
             })?;
         let engine = Engine { ctx, runtime };
         engine.execute(&queries::connections, queries::connections.sql)?;
@@ -82,14 +81,35 @@ impl Engine {
     }
 
     fn execute(&self, query: &Query, sql: &str) -> Result<Vec<RecordBatch>, EngineError> {
-        let err = |source| EngineError::Query {
+        let err = |e: datafusion::error::DataFusionError| EngineError::Query {
             query: query.name,
-            source,
+            message: e.to_string(),
         };
         self.runtime.block_on(async {
             let df = self.ctx.sql(sql).await.map_err(err)?;
             df.collect().await.map_err(err)
         })
+    }
+
+    /// Runs an ad-hoc SQL statement over `events` and `connections`: its column names and
+    /// rows.
+    pub fn sql(&self, sql: &str) -> Result<(Vec<String>, Vec<Row>), EngineError> {
+        const AD_HOC: Query = Query {
+            name: "ad hoc",
+            sql: "",
+        };
+        let batches = self.execute(&AD_HOC, sql)?;
+        let names = batches
+            .first()
+            .map(|b| {
+                b.schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((names, batch_rows(&AD_HOC, &batches)?))
     }
 
     /// Runs one query with `params`, returning its rows.
@@ -101,24 +121,29 @@ impl Engine {
             seconds = started.elapsed().as_secs_f64(),
             "query run"
         );
-        let mut rows = Vec::new();
-        for batch in &batches {
-            let columns: Vec<Vec<Value>> = batch
-                .columns()
-                .iter()
-                .map(|c| {
-                    column_values(c).map_err(|what| EngineError::Shape {
-                        query: query.name,
-                        what,
-                    })
-                })
-                .collect::<Result<_, _>>()?;
-            for i in 0..batch.num_rows() {
-                rows.push(columns.iter().map(|c| c[i].clone()).collect());
-            }
-        }
-        Ok(rows)
+        batch_rows(query, &batches)
     }
+}
+
+/// The rows of result batches as JSON values.
+fn batch_rows(query: &Query, batches: &[RecordBatch]) -> Result<Vec<Row>, EngineError> {
+    let mut rows = Vec::new();
+    for batch in batches {
+        let columns: Vec<Vec<Value>> = batch
+            .columns()
+            .iter()
+            .map(|c| {
+                column_values(c).map_err(|what| EngineError::Shape {
+                    query: query.name,
+                    what,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        for i in 0..batch.num_rows() {
+            rows.push(columns.iter().map(|c| c[i].clone()).collect());
+        }
+    }
+    Ok(rows)
 }
 
 /// A column's values as JSON: integers as integers, floats as floats, timestamps as RFC 3339

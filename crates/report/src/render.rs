@@ -25,11 +25,15 @@ pub struct Table {
     /// Human title.
     pub title: String,
     /// Column headers.
-    pub headers: Vec<&'static str>,
+    pub headers: Vec<String>,
     /// Rows of cells.
     pub rows: Vec<Vec<String>>,
     /// Which columns are numbers (right-aligned).
     pub numeric: Vec<bool>,
+}
+
+fn strs(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
 }
 
 fn pct(x: f64) -> String {
@@ -71,7 +75,7 @@ pub fn tables(r: &Report) -> Vec<Table> {
         Table {
             name: "totals",
             title: "Totals".into(),
-            headers: vec!["connections", "sources", "first", "last"],
+            headers: strs(&["connections", "sources", "first", "last"]),
             rows: vec![vec![
                 r.totals.connections.to_string(),
                 r.totals.sources.to_string(),
@@ -83,7 +87,7 @@ pub fn tables(r: &Report) -> Vec<Table> {
         Table {
             name: "ports",
             title: "Connections per destination port (table 1)".into(),
-            headers: vec!["port", "connections", "share %", "sources"],
+            headers: strs(&["port", "connections", "share %", "sources"]),
             rows: r
                 .ports
                 .iter()
@@ -101,7 +105,7 @@ pub fn tables(r: &Report) -> Vec<Table> {
         Table {
             name: "daily",
             title: format!("Connections per day to {main} (figure 1)"),
-            headers: vec!["date", "connections"],
+            headers: strs(&["date", "connections"]),
             rows: r
                 .daily
                 .iter()
@@ -121,13 +125,13 @@ pub fn tables(r: &Report) -> Vec<Table> {
     t.push(Table {
         name: "daily_summary",
         title: format!("Daily connections to {main}: mean, busiest and quietest day"),
-        headers: vec![
+        headers: strs(&[
             "mean",
             "busiest day",
             "connections",
             "quietest day",
             "connections",
-        ],
+        ]),
         rows: vec![vec![format!("{:.1}", s.mean), max_d, max_n, min_d, min_n]],
         numeric: vec![true, false, true, false, true],
     });
@@ -141,7 +145,7 @@ pub fn tables(r: &Report) -> Vec<Table> {
                 r.parameters.also.join(" or ")
             }
         ),
-        headers: vec!["source", "country", "connections", "ports"],
+        headers: strs(&["source", "country", "connections", "ports"]),
         rows: r
             .multi_port_sources
             .iter()
@@ -163,7 +167,7 @@ pub fn tables(r: &Report) -> Vec<Table> {
     t.push(Table {
         name: "activity",
         title: "Activity windows (hours of the day, report's zone)".into(),
-        headers: vec!["source", "days active", "hours/day", "hours by port"],
+        headers: strs(&["source", "days active", "hours/day", "hours by port"]),
         rows: r
             .activity
             .iter()
@@ -185,7 +189,7 @@ pub fn tables(r: &Report) -> Vec<Table> {
     t.push(Table {
         name: "os",
         title: format!("Operating systems of {main} connections (table 3)"),
-        headers: vec!["os", "connections", "share %"],
+        headers: strs(&["os", "connections", "share %"]),
         rows: r
             .os
             .iter()
@@ -197,7 +201,7 @@ pub fn tables(r: &Report) -> Vec<Table> {
         t.push(Table {
             name: "countries",
             title: "Countries of sources".into(),
-            headers: vec!["country", "sources", "connections"],
+            headers: strs(&["country", "sources", "connections"]),
             rows: countries
                 .iter()
                 .map(|c| {
@@ -268,6 +272,31 @@ pub fn render(r: &Report, format: Format) -> String {
     out
 }
 
+/// One table in a table format (text, Markdown or CSV; JSON gives an array of objects).
+pub fn table(t: &Table, format: Format) -> String {
+    let mut out = String::new();
+    match format {
+        Format::Text => text_table(&mut out, t),
+        Format::Markdown => md_table(&mut out, t),
+        Format::Csv => csv_table(&mut out, t),
+        Format::Json => {
+            let rows: Vec<serde_json::Map<String, serde_json::Value>> = t
+                .rows
+                .iter()
+                .map(|r| {
+                    t.headers
+                        .iter()
+                        .zip(r)
+                        .map(|(h, c)| (h.clone(), serde_json::Value::from(c.as_str())))
+                        .collect()
+                })
+                .collect();
+            out = serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n";
+        }
+    }
+    out
+}
+
 fn text_table(out: &mut String, t: &Table) {
     let _ = writeln!(out, "{}", t.title);
     let mut widths: Vec<usize> = t.headers.iter().map(|h| h.chars().count()).collect();
@@ -294,7 +323,11 @@ fn text_table(out: &mut String, t: &Table) {
         }
         s.trim_end().to_string()
     };
-    let _ = writeln!(out, "{}", line(t.headers.clone()));
+    let _ = writeln!(
+        out,
+        "{}",
+        line(t.headers.iter().map(String::as_str).collect())
+    );
     let _ = writeln!(
         out,
         "  {}",
