@@ -360,11 +360,7 @@ fn ingest(
                     compression_name(report.compression),
                     entry.events,
                     report.records,
-                    if report.format.as_str() == "packet capture" {
-                        "frames"
-                    } else {
-                        "lines"
-                    },
+                    record_unit(report.format),
                     entry.files.len(),
                 )?;
                 print_problems(label, &report);
@@ -551,13 +547,17 @@ fn compression_name(c: honeyscope_event::input::Compression) -> &'static str {
     }
 }
 
+/// What an input's records are called.
+fn record_unit(format: honeyscope_event::input::InputFormat) -> &'static str {
+    match format {
+        honeyscope_event::input::InputFormat::Capture => "frames",
+        _ => "lines",
+    }
+}
+
 /// Skipped records and warnings go to stderr: counted, shown, never fatal.
 fn print_problems(label: &str, report: &InputReport) {
-    let unit = if report.format.as_str() == "packet capture" {
-        "frame"
-    } else {
-        "line"
-    };
+    let unit = record_unit(report.format).trim_end_matches('s');
     if report.skipped.count > 0 {
         eprintln!(
             "warning: {label}: {} {unit}(s) skipped; the first:",
