@@ -66,6 +66,18 @@ pub enum LinkType {
 }
 
 impl LinkType {
+    /// Every link type with a named variant (what tests and fuzzers walk through).
+    pub const KNOWN: [LinkType; 8] = [
+        LinkType::Ethernet,
+        LinkType::RawIp,
+        LinkType::Ipv4,
+        LinkType::Ipv6,
+        LinkType::LinuxSll,
+        LinkType::LinuxSll2,
+        LinkType::Null,
+        LinkType::Loop,
+    ];
+
     /// Maps a `LINKTYPE_*` number to a link type.
     pub const fn from_u32(value: u32) -> LinkType {
         match value {

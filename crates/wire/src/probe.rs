@@ -641,16 +641,7 @@ mod test {
     #[test]
     fn every_prefix_of_every_vector_is_handled() {
         let eth = cat(&[&ETH_IPV4, &IPV4_TCP_SYN]);
-        let links = [
-            LinkType::Ethernet,
-            LinkType::RawIp,
-            LinkType::Ipv4,
-            LinkType::Ipv6,
-            LinkType::LinuxSll,
-            LinkType::LinuxSll2,
-            LinkType::Null,
-            LinkType::Loop,
-        ];
+        let links = LinkType::KNOWN;
         for v in [&eth[..], &IPV4_TCP_SYN[..], &IPV6_HBH_TCP[..]] {
             for cut in 0..=v.len() {
                 for link in links {

@@ -4,20 +4,9 @@
 use honeyscope_wire::{probe_from_frame, LinkType};
 use libfuzzer_sys::fuzz_target;
 
-const LINKS: [LinkType; 9] = [
-    LinkType::Ethernet,
-    LinkType::RawIp,
-    LinkType::Ipv4,
-    LinkType::Ipv6,
-    LinkType::LinuxSll,
-    LinkType::LinuxSll2,
-    LinkType::Null,
-    LinkType::Loop,
-    LinkType::Other(147),
-];
-
 fuzz_target!(|data: &[u8]| {
-    for link in LINKS {
+    // Every named link type, and one it does not know.
+    for link in LinkType::KNOWN.into_iter().chain([LinkType::Other(147)]) {
         if let Ok(p) = probe_from_frame(link, data) {
             // Ports only for TCP and UDP, ICMP codes only for ICMP.
             assert!(matches!(p.proto, 6 | 17) || (p.sport, p.dport) == (0, 0));
