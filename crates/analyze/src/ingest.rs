@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use arrow_array::RecordBatch;
+use honeyscope_event::honeyd::{self, LineView, PacketLine};
 use honeyscope_event::input::{self, Compression, InputFormat};
 use honeyscope_event::Event;
 use parquet::arrow::ArrowWriter;
@@ -417,7 +418,15 @@ impl DaySplitter {
     }
 
     fn append(&mut self, ev: &Event) {
-        let day = ev.time().utc_day();
+        self.builder_for(ev.time().utc_day()).append(ev);
+    }
+
+    fn append_line(&mut self, line: &PacketLine<'_>, sensor: Option<&str>) {
+        self.builder_for(line.time.utc_day())
+            .append_line(line, sensor);
+    }
+
+    fn builder_for(&mut self, day: i64) -> &mut EventBatchBuilder {
         if day != self.day {
             let next = self
                 .others
@@ -429,7 +438,7 @@ impl DaySplitter {
             }
             self.day = day;
         }
-        self.current.append(ev);
+        &mut self.current
     }
 
     fn into_days(mut self) -> BTreeMap<i64, EventBatchBuilder> {
@@ -449,6 +458,26 @@ fn process_block(
     let mut skipped = Skipped::default();
     let mut events = 0u64;
     let (seq, lines) = match work {
+        Work::Lines {
+            seq,
+            format: InputFormat::Honeyd,
+            bytes,
+        } => {
+            // The bulk path: lines go into the batch builders without becoming events.
+            let sensor = opts.sensor.as_deref();
+            let lines = source::for_each_line(&bytes, &mut skipped, |line| {
+                match honeyd::parse_view(line, &opts.tz)? {
+                    LineView::Packet(p) => days.append_line(&p, sensor),
+                    LineView::Lifecycle(mut l) => {
+                        l.sensor = opts.sensor.clone();
+                        days.append(&Event::Lifecycle(l))
+                    }
+                }
+                events += 1;
+                Ok::<(), honeyd::LineError>(())
+            });
+            (seq, lines)
+        }
         Work::Lines { seq, format, bytes } => {
             let lines = parse_lines(&bytes, format, opts, &mut skipped, |ev| {
                 events += 1;

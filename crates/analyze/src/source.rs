@@ -140,14 +140,13 @@ pub enum SourceError {
     },
 }
 
-/// Parses the complete lines of `chunk` (text formats), calling `emit` for each event.
-/// Line numbers in `skipped` count from 1 at the chunk's start. Returns the number of lines.
-pub fn parse_lines(
+/// Walks the lines of `chunk`, calling `each` on every non-blank one (without its `\r`);
+/// an `Err` from it counts the line as skipped, with its reason. Line numbers in `skipped`
+/// count from 1 at the chunk's start. Returns the number of lines.
+pub fn for_each_line<E: std::fmt::Display>(
     chunk: &[u8],
-    format: InputFormat,
-    opts: &ReadOptions,
     skipped: &mut Skipped,
-    mut emit: impl FnMut(Event),
+    mut each: impl FnMut(&[u8]) -> Result<(), E>,
 ) -> u64 {
     let mut line_no = 0u64;
     let mut start = 0;
@@ -166,21 +165,33 @@ pub fn parse_lines(
         {
             continue;
         }
-        let parsed = match format {
-            InputFormat::JsonLines => jsonl::parse_line(trimmed).map_err(|e| e.to_string()),
-            _ => honeyd::parse_line(trimmed, &opts.tz).map_err(|e| e.to_string()),
-        };
-        match parsed {
-            Ok(mut ev) => {
-                if ev.sensor().is_none() && opts.sensor.is_some() {
-                    ev.set_sensor(opts.sensor.clone());
-                }
-                emit(ev)
-            }
-            Err(reason) => skipped.push(line_no, &reason, trimmed),
+        if let Err(reason) = each(trimmed) {
+            skipped.push(line_no, &reason, trimmed);
         }
     }
     line_no
+}
+
+/// Parses the complete lines of `chunk` (text formats), calling `emit` for each event.
+/// Line numbers in `skipped` count from 1 at the chunk's start. Returns the number of lines.
+pub fn parse_lines(
+    chunk: &[u8],
+    format: InputFormat,
+    opts: &ReadOptions,
+    skipped: &mut Skipped,
+    mut emit: impl FnMut(Event),
+) -> u64 {
+    for_each_line(chunk, skipped, |line| {
+        let mut ev = match format {
+            InputFormat::JsonLines => jsonl::parse_line(line).map_err(|e| e.to_string())?,
+            _ => honeyd::parse_line(line, &opts.tz).map_err(|e| e.to_string())?,
+        };
+        if ev.sensor().is_none() && opts.sensor.is_some() {
+            ev.set_sensor(opts.sensor.clone());
+        }
+        emit(ev);
+        Ok::<(), String>(())
+    })
 }
 
 /// The probe event a captured frame makes.

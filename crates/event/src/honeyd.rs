@@ -24,7 +24,7 @@ use std::net::IpAddr;
 
 use crate::model::{Event, LifecycleEvent, LogState, PacketEvent, PacketKind, TcpFlags};
 use crate::proto;
-use crate::time::LocalZone;
+use crate::time::{LocalZone, Timestamp};
 
 /// Why a line is not a Honeyd log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -128,18 +128,19 @@ impl<'a> Cursor<'a> {
         T::try_from(v).map_err(|_| LineError::Number)
     }
 
-    fn addr(&mut self, stop: u8) -> Result<IpAddr, LineError> {
+    fn addr(&mut self, stop: u8) -> Result<(IpAddr, &'a str), LineError> {
         parse_addr(self.token(stop))
     }
 }
 
-/// Parses an address; dotted-quad IPv4 (the common case) without going through `str`.
-fn parse_addr(tok: &[u8]) -> Result<IpAddr, LineError> {
-    if let Some(v4) = parse_ipv4(tok) {
-        return Ok(IpAddr::V4(v4));
-    }
+/// Parses an address and keeps its text; dotted-quad IPv4 (the common case) is parsed
+/// strictly, so its text is the canonical form.
+fn parse_addr(tok: &[u8]) -> Result<(IpAddr, &str), LineError> {
     let text = std::str::from_utf8(tok).map_err(|_| LineError::Address)?;
-    text.parse().map_err(|_| LineError::Address)
+    if let Some(v4) = parse_ipv4(tok) {
+        return Ok((IpAddr::V4(v4), text));
+    }
+    Ok((text.parse().map_err(|_| LineError::Address)?, text))
 }
 
 /// Strict dotted-quad: four decimal octets, no leading zeros (as `inet_ntoa` writes them).
@@ -179,8 +180,87 @@ fn text(b: &[u8]) -> Result<&str, LineError> {
 const STARTED: &[u8] = b"honeyd log started ------";
 const STOPPED: &[u8] = b"honeyd log stopped ------";
 
+/// A packet line, parsed but not copied: numbers and addresses decoded, text fields borrowed
+/// from the line. [`parse_view`] makes one; [`PacketLine::to_event`] turns it into an event.
+/// Bulk readers use it to skip the event's allocations and, for IPv4, re-formatting the
+/// addresses: an address that [`parse_view`] accepted as IPv4 is already in canonical form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PacketLine<'a> {
+    /// When (UTC).
+    pub time: Timestamp,
+    /// Probe, flow start or flow end.
+    pub kind: PacketKind,
+    /// IP protocol number.
+    pub proto: u8,
+    /// The protocol name as written (`tcp`, `gre`, `unkn`, …).
+    pub proto_name: &'a str,
+    /// Source address and its text as written (canonical for IPv4, maybe not for IPv6).
+    pub src: (IpAddr, &'a str),
+    /// Destination address and its text as written (canonical for IPv4, maybe not for IPv6).
+    pub dst: (IpAddr, &'a str),
+    /// Source port (TCP, UDP).
+    pub sport: Option<u16>,
+    /// Destination port (TCP, UDP).
+    pub dport: Option<u16>,
+    /// ICMP type and code.
+    pub icmp: Option<(u8, u8)>,
+    /// IP length (probes).
+    pub ip_len: Option<u32>,
+    /// TCP flags (TCP probes).
+    pub tcp_flags: Option<TcpFlags>,
+    /// Bytes received and sent (flow ends).
+    pub bytes: Option<(u64, u64)>,
+    /// OS label.
+    pub os: Option<&'a str>,
+    /// Remark.
+    pub remark: Option<&'a str>,
+}
+
+impl PacketLine<'_> {
+    /// The event this line records.
+    pub fn to_event(&self) -> Event {
+        let mut ev = PacketEvent::new(self.time, self.kind, self.proto, self.src.0, self.dst.0);
+        ev.set_proto_name(self.proto_name);
+        ev.sport = self.sport;
+        ev.dport = self.dport;
+        ev.icmp_type = self.icmp.map(|i| i.0);
+        ev.icmp_code = self.icmp.map(|i| i.1);
+        ev.ip_len = self.ip_len;
+        ev.tcp_flags = self.tcp_flags;
+        ev.rx_bytes = self.bytes.map(|b| b.0);
+        ev.tx_bytes = self.bytes.map(|b| b.1);
+        ev.os = self.os.map(Into::into);
+        ev.remark = self.remark.map(Into::into);
+        Event::Packet(ev)
+    }
+}
+
+/// One parsed line: a lifecycle record, or a packet line still borrowing from the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineView<'a> {
+    /// `honeyd log started` / `stopped`.
+    Lifecycle(LifecycleEvent),
+    /// A packet record.
+    Packet(PacketLine<'a>),
+}
+
+impl LineView<'_> {
+    /// The event this line records.
+    pub fn to_event(&self) -> Event {
+        match self {
+            LineView::Lifecycle(l) => Event::Lifecycle(l.clone()),
+            LineView::Packet(p) => p.to_event(),
+        }
+    }
+}
+
 /// Parses one line (without its newline; a trailing `\r` is ignored) in the zone `tz`.
 pub fn parse_line(line: &[u8], tz: &LocalZone) -> Result<Event, LineError> {
+    parse_view(line, tz).map(|v| v.to_event())
+}
+
+/// Parses one line like [`parse_line`], borrowing its text instead of copying it.
+pub fn parse_view<'a>(line: &'a [u8], tz: &LocalZone) -> Result<LineView<'a>, LineError> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if line.len() < 25 {
         return Err(LineError::Short);
@@ -195,7 +275,7 @@ pub fn parse_line(line: &[u8], tz: &LocalZone) -> Result<Event, LineError> {
             } else {
                 LogState::Stopped
             };
-            return Ok(Event::Lifecycle(LifecycleEvent {
+            return Ok(LineView::Lifecycle(LifecycleEvent {
                 time,
                 sensor: None,
                 state,
@@ -225,10 +305,27 @@ pub fn parse_line(line: &[u8], tz: &LocalZone) -> Result<Event, LineError> {
     // The address tuple: `src sport dst dport`, `src dst: type(code)` or `src dst`.
     let src = c.addr(b' ')?;
     c.expect(b" ", LineError::Short)?;
-    let mut ev = PacketEvent::new(time, kind, proto, src, src);
-    if name != proto::name(proto).as_bytes() {
-        ev.set_proto_name(text(name)?);
-    }
+    let proto_name = if name == proto::name(proto).as_bytes() {
+        proto::name(proto)
+    } else {
+        text(name)?
+    };
+    let mut ev = PacketLine {
+        time,
+        kind,
+        proto,
+        proto_name,
+        src,
+        dst: src,
+        sport: None,
+        dport: None,
+        icmp: None,
+        ip_len: None,
+        tcp_flags: None,
+        bytes: None,
+        os: None,
+        remark: None,
+    };
     if c.rest().first().is_some_and(|b| b.is_ascii_digit())
         && c.rest()
             .iter()
@@ -269,10 +366,11 @@ pub fn parse_line(line: &[u8], tz: &LocalZone) -> Result<Event, LineError> {
             let digits = r[2..].iter().take_while(|b| b.is_ascii_digit()).count();
             if r.get(2 + digits) == Some(&b'(') {
                 c.i += 2;
-                ev.icmp_type = Some(c.number()?);
+                let icmp_type = c.number()?;
                 c.expect(b"(", LineError::Number)?;
-                ev.icmp_code = Some(c.number()?);
+                let icmp_code = c.number()?;
                 c.expect(b")", LineError::Number)?;
+                ev.icmp = Some((icmp_type, icmp_code));
             }
         }
     }
@@ -281,9 +379,10 @@ pub fn parse_line(line: &[u8], tz: &LocalZone) -> Result<Event, LineError> {
         PacketKind::FlowStart => parse_comment(&mut c, &mut ev)?,
         PacketKind::FlowEnd => {
             c.expect(b": ", LineError::Short)?;
-            ev.rx_bytes = Some(c.number()?);
+            let rx = c.number()?;
             c.expect(b" ", LineError::Short)?;
-            ev.tx_bytes = Some(c.number()?);
+            let tx = c.number()?;
+            ev.bytes = Some((rx, tx));
             if !c.rest().is_empty() {
                 return Err(LineError::Trailing);
             }
@@ -305,23 +404,23 @@ pub fn parse_line(line: &[u8], tz: &LocalZone) -> Result<Event, LineError> {
             parse_comment(&mut c, &mut ev)?;
         }
     }
-    Ok(Event::Packet(ev))
+    Ok(LineView::Packet(ev))
 }
 
 /// ` [os]` then ` {remark}`, each optional, as `honeyd_log_comment` builds them.
-fn parse_comment(c: &mut Cursor<'_>, ev: &mut PacketEvent) -> Result<(), LineError> {
+fn parse_comment<'a>(c: &mut Cursor<'a>, ev: &mut PacketLine<'a>) -> Result<(), LineError> {
     if c.eat(b" [") {
         let os = c.token(b']');
         if !c.eat(b"]") {
             return Err(LineError::Trailing);
         }
-        ev.os = Some(text(os)?.into());
+        ev.os = Some(text(os)?);
     }
     if c.eat(b" {") {
         let rest = c.rest();
         match rest.strip_suffix(b"}") {
             Some(remark) => {
-                ev.remark = Some(text(remark)?.into());
+                ev.remark = Some(text(remark)?);
                 c.i = c.s.len();
             }
             None => return Err(LineError::Trailing),
