@@ -670,7 +670,7 @@ mod tests {
 
     #[test]
     fn fast_ipv4_parser_agrees_with_std() {
-        for text in [
+        let mut texts: Vec<String> = [
             "0.0.0.0",
             "255.255.255.255",
             "1.2.3.4",
@@ -686,7 +686,33 @@ mod tests {
             "",
             "a.b.c.d",
             "10.0.100.9",
-        ] {
+            "1.2.3.00",
+            "1.2.3.0",
+            "100.200.250.255",
+            "1.2.3.256",
+            "0.0.0.01",
+            "999.1.1.1",
+            "1.2.3.4.",
+            "1.2.3.-4",
+            "111.222.333.44",
+            "1.20.3.400",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // And many random strings over digits, dots and one other byte.
+        let mut x = 0x2545f4914f6cdd1du64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 17) as usize;
+            let t: String = (0..len)
+                .map(|i| b"0123456789...12x"[((x >> (4 + 4 * (i % 15))) & 15) as usize] as char)
+                .collect();
+            texts.push(t);
+        }
+        for text in &texts {
             let std: Option<std::net::Ipv4Addr> = text.parse().ok();
             assert_eq!(parse_ipv4(text.as_bytes()), std, "{text:?}");
         }
