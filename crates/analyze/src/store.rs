@@ -18,6 +18,7 @@ use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
+use arrow_array::RecordBatch;
 use honeyscope_event::{Event, Timestamp};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::{Deserialize, Serialize};
@@ -222,9 +223,8 @@ impl Store {
         self.entries.iter().map(|e| e.events).sum()
     }
 
-    /// Calls `f` for every stored event, in [`Store::files`] order.
-    pub fn for_each_event(&self, mut f: impl FnMut(Event)) -> Result<u64, StoreError> {
-        let mut n = 0;
+    /// Calls `f` for every stored batch (event schema), in [`Store::files`] order.
+    pub fn for_each_batch(&self, mut f: impl FnMut(RecordBatch)) -> Result<(), StoreError> {
         for path in self.files() {
             let bad = |reason: String| StoreError::Read {
                 path: path.clone(),
@@ -235,14 +235,37 @@ impl Store {
                 .and_then(|b| b.with_batch_size(64 * 1024).build())
                 .map_err(|e| bad(e.to_string()))?;
             for batch in reader {
-                let batch = batch.map_err(|e| bad(e.to_string()))?;
-                for ev in events_from_batch(&batch).map_err(|e| bad(e.to_string()))? {
-                    n += 1;
-                    f(ev);
-                }
+                f(batch.map_err(|e| bad(e.to_string()))?);
             }
         }
-        Ok(n)
+        Ok(())
+    }
+
+    /// Calls `f` for every stored event, in [`Store::files`] order.
+    pub fn for_each_event(&self, mut f: impl FnMut(Event)) -> Result<u64, StoreError> {
+        let mut n = 0;
+        let mut failed = None;
+        self.for_each_batch(|batch| {
+            if failed.is_some() {
+                return;
+            }
+            match events_from_batch(&batch) {
+                Ok(events) => {
+                    for ev in events {
+                        n += 1;
+                        f(ev);
+                    }
+                }
+                Err(e) => failed = Some(e),
+            }
+        })?;
+        match failed {
+            Some(e) => Err(StoreError::Read {
+                path: self.root.clone(),
+                reason: e.to_string(),
+            }),
+            None => Ok(n),
+        }
     }
 }
 
@@ -420,14 +443,6 @@ fn write_manifest(path: &Path, entries: &[ManifestEntry]) -> Result<(), StoreErr
         }
     }
     Ok(())
-}
-
-/// Ensures a manifest entry's digest is usable as a file-name prefix.
-impl ManifestEntry {
-    /// The first 16 hex digits of the digest, used in file names.
-    pub fn short_digest(&self) -> &str {
-        &self.digest[..self.digest.len().min(16)]
-    }
 }
 
 #[cfg(test)]

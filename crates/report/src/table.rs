@@ -16,7 +16,6 @@ use honeyscope_analyze::schema::{col, event_schema};
 use honeyscope_analyze::source::{InputReport, ReadOptions};
 use honeyscope_analyze::store::Store;
 use honeyscope_event::{LocalZone, Timestamp};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 /// Names of the derived columns.
 pub const LOCAL_DATE: &str = "local_date";
@@ -96,14 +95,6 @@ pub enum TableError {
     /// Reading a store failed.
     #[error(transparent)]
     Store(#[from] honeyscope_analyze::StoreError),
-    /// A store's Parquet file could not be read.
-    #[error("{path}: {reason}")]
-    Parquet {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        reason: String,
-    },
 }
 
 /// Collects derived batches from the parallel parser, in block order.
@@ -146,20 +137,13 @@ pub fn load(
     for path in paths {
         progress(path);
         if path.is_dir() {
-            let store = Store::open(path)?;
-            for file in store.files() {
-                let bad = |reason: String| TableError::Parquet {
-                    path: file.clone(),
-                    reason,
-                };
-                let f = std::fs::File::open(&file).map_err(|e| bad(e.to_string()))?;
-                let reader = ParquetRecordBatchReaderBuilder::try_new(f)
-                    .and_then(|b| b.with_batch_size(1 << 16).build())
-                    .map_err(|e| bad(e.to_string()))?;
-                for b in reader {
-                    let b = b.map_err(|e| bad(e.to_string()))?;
-                    batches.push(derive(&b, &opts.tz)?);
-                }
+            let mut failed = None;
+            Store::open(path)?.for_each_batch(|b| match derive(&b, &opts.tz) {
+                Ok(d) => batches.push(d),
+                Err(e) => failed = failed.take().or(Some(e)),
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
             }
         } else {
             let sink = Collect {
