@@ -130,19 +130,42 @@ pub enum IngestError {
     },
 }
 
-/// Parquet settings for the store: Snappy (fast to write and read), statistics where they
-/// prune (times, ports, protocols),
-/// dictionaries only where values repeat (a dictionary of unique timestamps or source ports
-/// costs time and saves nothing), delta encoding for the mostly increasing timestamps.
+/// Parquet settings for the store, chosen by measurement (`bench/RESULTS.md`).
+///
+/// - Snappy: fast to write and to read.
+/// - Dictionaries only for the text that repeats and is long enough to pay for a hash per row
+///   (addresses, OS labels, remarks, sensor). Small integers and the short `kind` and
+///   `proto_name` go plain: Snappy shrinks their runs nearly as well, for a fraction of the
+///   time (interning was a sixth of the ingest time).
+/// - Min/max statistics only where they prune: times, protocols, destination ports.
+/// - Delta encoding for the mostly increasing timestamps.
 pub fn writer_properties() -> WriterProperties {
-    let unique = [col::TS, col::SPORT, col::RX_BYTES, col::TX_BYTES];
     let mut b = WriterProperties::builder();
-    for name in unique {
+    let plain = [
+        col::TS,
+        col::KIND,
+        col::PROTO,
+        col::PROTO_NAME,
+        col::SPORT,
+        col::DPORT,
+        col::ICMP_TYPE,
+        col::ICMP_CODE,
+        col::IP_LEN,
+        col::TCP_FLAGS,
+        col::RX_BYTES,
+        col::TX_BYTES,
+    ];
+    for name in plain {
         b = b.set_column_dictionary_enabled(name.into(), false);
     }
-    // Min/max of addresses and free text prune little and cost a string compare per row.
-    for name in [col::SRC, col::DST, col::OS, col::REMARK] {
-        b = b.set_column_statistics_enabled(name.into(), EnabledStatistics::None);
+    let pruning = [col::TS, col::PROTO, col::DPORT];
+    for field in event_schema().fields() {
+        if !pruning.contains(&field.name().as_str()) {
+            b = b.set_column_statistics_enabled(
+                field.name().as_str().into(),
+                EnabledStatistics::None,
+            );
+        }
     }
     b.set_column_encoding(col::TS.into(), Encoding::DELTA_BINARY_PACKED)
         .set_compression(ParquetCompression::SNAPPY)
@@ -406,14 +429,18 @@ struct DaySplitter {
     day: i64,
     current: EventBatchBuilder,
     others: BTreeMap<i64, EventBatchBuilder>,
+    /// Rows the first day's builder is sized for (the block's expected events), so its
+    /// columns are not grown and copied while filling.
+    first_capacity: usize,
 }
 
 impl DaySplitter {
-    fn new() -> Self {
+    fn new(first_capacity: usize) -> Self {
         DaySplitter {
             day: i64::MIN,
             current: EventBatchBuilder::with_capacity(0),
             others: BTreeMap::new(),
+            first_capacity,
         }
     }
 
@@ -428,10 +455,10 @@ impl DaySplitter {
 
     fn builder_for(&mut self, day: i64) -> &mut EventBatchBuilder {
         if day != self.day {
-            let next = self
-                .others
-                .remove(&day)
-                .unwrap_or_else(|| EventBatchBuilder::with_capacity(1 << 16));
+            let next = self.others.remove(&day).unwrap_or_else(|| {
+                let rows = std::mem::replace(&mut self.first_capacity, 1 << 12);
+                EventBatchBuilder::with_capacity(rows)
+            });
             let prev = std::mem::replace(&mut self.current, next);
             if !prev.is_empty() {
                 self.others.insert(self.day, prev);
@@ -454,7 +481,12 @@ fn process_block(
     opts: &ReadOptions,
     sink: &impl BatchSink,
 ) -> Result<BlockResult, IngestError> {
-    let mut days = DaySplitter::new();
+    let expected = match &work {
+        // Honeyd lines are 60–100 bytes; sizing for 64 rarely leaves a column to grow.
+        Work::Lines { bytes, .. } => bytes.len() / 64 + 1,
+        Work::Events { events, .. } => events.len(),
+    };
+    let mut days = DaySplitter::new(expected);
     let mut skipped = Skipped::default();
     let mut events = 0u64;
     let (seq, lines) = match work {
@@ -465,8 +497,8 @@ fn process_block(
         } => {
             // The bulk path: lines go into the batch builders without becoming events.
             let sensor = opts.sensor.as_deref();
-            let lines = source::for_each_line(&bytes, &mut skipped, |line| {
-                match honeyd::parse_view(line, &opts.tz)? {
+            let mut add = |view: LineView<'_>| {
+                match view {
                     LineView::Packet(p) => days.append_line(&p, sensor),
                     LineView::Lifecycle(mut l) => {
                         l.sensor = opts.sensor.clone();
@@ -474,8 +506,20 @@ fn process_block(
                     }
                 }
                 events += 1;
-                Ok::<(), honeyd::LineError>(())
-            });
+            };
+            // A block that is UTF-8 without CR (the usual case) is checked once here
+            // instead of line by line.
+            let text = std::str::from_utf8(&bytes)
+                .ok()
+                .filter(|t| memchr::memchr(b'\r', t.as_bytes()).is_none());
+            let lines = match text {
+                Some(text) => source::for_each_text_line(text, &mut skipped, |line| {
+                    honeyd::parse_view_str(line, &opts.tz).map(&mut add)
+                }),
+                None => source::for_each_line(&bytes, &mut skipped, |line| {
+                    honeyd::parse_view(line, &opts.tz).map(&mut add)
+                }),
+            };
             (seq, lines)
         }
         Work::Lines { seq, format, bytes } => {

@@ -4,14 +4,12 @@
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
-use arrow_array::builder::{
-    StringBuilder, TimestampMicrosecondBuilder, UInt16Builder, UInt32Builder, UInt64Builder,
-    UInt8Builder,
-};
+use arrow_array::types::{UInt16Type, UInt32Type, UInt64Type, UInt8Type};
 use arrow_array::{
-    Array, ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray, UInt16Array, UInt32Array,
-    UInt64Array, UInt8Array,
+    Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray, RecordBatch, StringArray,
+    TimestampMicrosecondArray, UInt16Array, UInt32Array, UInt64Array, UInt8Array,
 };
+use arrow_buffer::{ArrowNativeType, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use honeyscope_event::honeyd::PacketLine;
 use honeyscope_event::{
@@ -78,26 +76,129 @@ pub fn event_schema() -> SchemaRef {
         .clone()
 }
 
+/// A nullable primitive column being filled. Appending is a plain push (Arrow's builders
+/// check capacity and null bitmaps on every value, which is most of their cost per row);
+/// the array is made once, at [`PrimCol::finish`].
+struct PrimCol<T> {
+    values: Vec<T>,
+    valid: Vec<bool>,
+    nulls: usize,
+}
+
+impl<T: ArrowNativeType> PrimCol<T> {
+    fn with_capacity(rows: usize) -> Self {
+        PrimCol {
+            values: Vec::with_capacity(rows),
+            valid: Vec::with_capacity(rows),
+            nulls: 0,
+        }
+    }
+
+    fn push(&mut self, v: Option<T>) {
+        self.values.push(v.unwrap_or_default());
+        self.valid.push(v.is_some());
+        self.nulls += usize::from(v.is_none());
+    }
+
+    fn finish<P: ArrowPrimitiveType<Native = T>>(&mut self) -> PrimitiveArray<P> {
+        let values = ScalarBuffer::from(std::mem::take(&mut self.values));
+        let valid = std::mem::take(&mut self.valid);
+        let nulls = (std::mem::take(&mut self.nulls) > 0).then(|| NullBuffer::from(valid));
+        PrimitiveArray::new(values, nulls)
+    }
+}
+
+/// A nullable UTF-8 column being filled, like [`PrimCol`]: offsets, bytes and validity.
+/// Its bytes stay far below `i32::MAX`: every caller appends one input block (8 MiB of
+/// text, or a capture batch of short fields) per batch.
+struct StrCol {
+    offsets: Vec<i32>,
+    data: Vec<u8>,
+    valid: Vec<bool>,
+    nulls: usize,
+}
+
+impl StrCol {
+    fn with_capacity(rows: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        StrCol {
+            offsets,
+            data: Vec::with_capacity(bytes),
+            valid: Vec::with_capacity(rows),
+            nulls: 0,
+        }
+    }
+
+    fn push(&mut self, v: Option<&str>) {
+        if let Some(v) = v {
+            self.data.extend_from_slice(v.as_bytes());
+        } else {
+            self.nulls += 1;
+        }
+        self.valid.push(v.is_some());
+        self.offsets
+            .push(i32::try_from(self.data.len()).unwrap_or(i32::MAX));
+    }
+
+    /// Appends the canonical text of an address (IPv4, the common case, without `fmt`).
+    fn push_ip(&mut self, ip: IpAddr) {
+        use std::io::Write;
+        match ip {
+            IpAddr::V4(v4) => {
+                let table = octet_text();
+                let [a, c, d, e] = v4.octets();
+                self.data.extend_from_slice(table[a as usize].as_bytes());
+                for o in [c, d, e] {
+                    self.data.push(b'.');
+                    self.data.extend_from_slice(table[o as usize].as_bytes());
+                }
+            }
+            // Writing into a Vec cannot fail.
+            IpAddr::V6(v6) => {
+                let _ = write!(self.data, "{v6}");
+            }
+        }
+        self.valid.push(true);
+        self.offsets
+            .push(i32::try_from(self.data.len()).unwrap_or(i32::MAX));
+    }
+
+    fn finish(&mut self) -> StringArray {
+        let offsets = std::mem::replace(&mut self.offsets, vec![0]);
+        let data = std::mem::take(&mut self.data);
+        let valid = std::mem::take(&mut self.valid);
+        let nulls = (std::mem::take(&mut self.nulls) > 0).then(|| NullBuffer::from(valid));
+        // The checked constructor validates the offsets and the UTF-8 of the whole buffer at
+        // once; they hold by construction (whole `str`s, in order), so it cannot fail.
+        StringArray::try_new(
+            OffsetBuffer::new(ScalarBuffer::from(offsets)),
+            Buffer::from_vec(data),
+            nulls,
+        )
+        .unwrap_or_else(|e| unreachable!("text column built from whole strs: {e}"))
+    }
+}
+
 /// Builds a [`RecordBatch`] of events, row by row.
 pub struct EventBatchBuilder {
-    ts: TimestampMicrosecondBuilder,
-    sensor: StringBuilder,
-    kind: StringBuilder,
-    proto: UInt8Builder,
-    proto_name: StringBuilder,
-    src: StringBuilder,
-    sport: UInt16Builder,
-    dst: StringBuilder,
-    dport: UInt16Builder,
-    icmp_type: UInt8Builder,
-    icmp_code: UInt8Builder,
-    ip_len: UInt32Builder,
-    tcp_flags: UInt8Builder,
-    rx_bytes: UInt64Builder,
-    tx_bytes: UInt64Builder,
-    os: StringBuilder,
-    remark: StringBuilder,
-    rows: usize,
+    ts: Vec<i64>,
+    sensor: StrCol,
+    kind: StrCol,
+    proto: PrimCol<u8>,
+    proto_name: StrCol,
+    src: StrCol,
+    sport: PrimCol<u16>,
+    dst: StrCol,
+    dport: PrimCol<u16>,
+    icmp_type: PrimCol<u8>,
+    icmp_code: PrimCol<u8>,
+    ip_len: PrimCol<u32>,
+    tcp_flags: PrimCol<u8>,
+    rx_bytes: PrimCol<u64>,
+    tx_bytes: PrimCol<u64>,
+    os: StrCol,
+    remark: StrCol,
 }
 
 impl Default for EventBatchBuilder {
@@ -109,62 +210,60 @@ impl Default for EventBatchBuilder {
 impl EventBatchBuilder {
     /// A builder with room for `rows` events before it reallocates.
     pub fn with_capacity(rows: usize) -> Self {
-        let s = |bytes| StringBuilder::with_capacity(rows, rows * bytes);
+        let s = |bytes| StrCol::with_capacity(rows, rows * bytes);
         EventBatchBuilder {
-            ts: TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
+            ts: Vec::with_capacity(rows),
             sensor: s(0),
             kind: s(5),
-            proto: UInt8Builder::with_capacity(rows),
+            proto: PrimCol::with_capacity(rows),
             proto_name: s(3),
             src: s(14),
-            sport: UInt16Builder::with_capacity(rows),
+            sport: PrimCol::with_capacity(rows),
             dst: s(14),
-            dport: UInt16Builder::with_capacity(rows),
-            icmp_type: UInt8Builder::with_capacity(rows),
-            icmp_code: UInt8Builder::with_capacity(rows),
-            ip_len: UInt32Builder::with_capacity(rows),
-            tcp_flags: UInt8Builder::with_capacity(rows),
-            rx_bytes: UInt64Builder::with_capacity(rows),
-            tx_bytes: UInt64Builder::with_capacity(rows),
-            os: s(0),
+            dport: PrimCol::with_capacity(rows),
+            icmp_type: PrimCol::with_capacity(rows),
+            icmp_code: PrimCol::with_capacity(rows),
+            ip_len: PrimCol::with_capacity(rows),
+            tcp_flags: PrimCol::with_capacity(rows),
+            rx_bytes: PrimCol::with_capacity(rows),
+            tx_bytes: PrimCol::with_capacity(rows),
+            os: s(4),
             remark: s(0),
-            rows: 0,
         }
     }
 
     /// Rows appended so far.
     pub fn len(&self) -> usize {
-        self.rows
+        self.ts.len()
     }
 
     /// Whether no row was appended.
     pub fn is_empty(&self) -> bool {
-        self.rows == 0
+        self.ts.is_empty()
     }
 
     /// Appends one event.
     pub fn append(&mut self, ev: &Event) {
-        self.rows += 1;
-        self.ts.append_value(ev.time().as_micros());
-        self.sensor.append_option(ev.sensor().map(|s| &**s));
+        self.ts.push(ev.time().as_micros());
+        self.sensor.push(ev.sensor().map(|s| &**s));
         match ev {
             Event::Packet(p) => self.append_packet(p),
             Event::Lifecycle(l) => {
-                self.kind.append_value(l.state.as_str());
-                self.proto.append_null();
-                self.proto_name.append_null();
-                self.src.append_null();
-                self.sport.append_null();
-                self.dst.append_null();
-                self.dport.append_null();
-                self.icmp_type.append_null();
-                self.icmp_code.append_null();
-                self.ip_len.append_null();
-                self.tcp_flags.append_null();
-                self.rx_bytes.append_null();
-                self.tx_bytes.append_null();
-                self.os.append_null();
-                self.remark.append_null();
+                self.kind.push(Some(l.state.as_str()));
+                self.proto.push(None);
+                self.proto_name.push(None);
+                self.src.push(None);
+                self.sport.push(None);
+                self.dst.push(None);
+                self.dport.push(None);
+                self.icmp_type.push(None);
+                self.icmp_code.push(None);
+                self.ip_len.push(None);
+                self.tcp_flags.push(None);
+                self.rx_bytes.push(None);
+                self.tx_bytes.push(None);
+                self.os.push(None);
+                self.remark.push(None);
             }
         }
     }
@@ -172,68 +271,69 @@ impl EventBatchBuilder {
     /// Appends a Honeyd packet line without making an event of it first (the bulk path:
     /// no allocation, and IPv4 addresses keep the text they were parsed from).
     pub fn append_line(&mut self, p: &PacketLine<'_>, sensor: Option<&str>) {
-        self.rows += 1;
-        self.ts.append_value(p.time.as_micros());
-        self.sensor.append_option(sensor);
-        self.kind.append_value(p.kind.as_str());
-        self.proto.append_value(p.proto);
-        self.proto_name.append_value(p.proto_name);
+        self.ts.push(p.time.as_micros());
+        self.sensor.push(sensor);
+        self.kind.push(Some(p.kind.as_str()));
+        self.proto.push(Some(p.proto));
+        self.proto_name.push(Some(p.proto_name));
         for ((ip, text), b) in [(p.src, &mut self.src), (p.dst, &mut self.dst)] {
             if ip.is_ipv4() {
-                b.append_value(text);
+                b.push(Some(text));
             } else {
-                append_ip(b, ip);
+                b.push_ip(ip);
             }
         }
-        self.sport.append_option(p.sport);
-        self.dport.append_option(p.dport);
-        self.icmp_type.append_option(p.icmp.map(|i| i.0));
-        self.icmp_code.append_option(p.icmp.map(|i| i.1));
-        self.ip_len.append_option(p.ip_len);
-        self.tcp_flags.append_option(p.tcp_flags.map(|f| f.0));
-        self.rx_bytes.append_option(p.bytes.map(|b| b.0));
-        self.tx_bytes.append_option(p.bytes.map(|b| b.1));
-        self.os.append_option(p.os);
-        self.remark.append_option(p.remark);
+        self.sport.push(p.sport);
+        self.dport.push(p.dport);
+        self.icmp_type.push(p.icmp.map(|i| i.0));
+        self.icmp_code.push(p.icmp.map(|i| i.1));
+        self.ip_len.push(p.ip_len);
+        self.tcp_flags.push(p.tcp_flags.map(|f| f.0));
+        self.rx_bytes.push(p.bytes.map(|b| b.0));
+        self.tx_bytes.push(p.bytes.map(|b| b.1));
+        self.os.push(p.os);
+        self.remark.push(p.remark);
     }
 
     fn append_packet(&mut self, p: &PacketEvent) {
-        self.kind.append_value(p.kind.as_str());
-        self.proto.append_value(p.proto);
-        self.proto_name.append_value(p.proto_name());
-        append_ip(&mut self.src, p.src);
-        self.sport.append_option(p.sport);
-        append_ip(&mut self.dst, p.dst);
-        self.dport.append_option(p.dport);
-        self.icmp_type.append_option(p.icmp_type);
-        self.icmp_code.append_option(p.icmp_code);
-        self.ip_len.append_option(p.ip_len);
-        self.tcp_flags.append_option(p.tcp_flags.map(|f| f.0));
-        self.rx_bytes.append_option(p.rx_bytes);
-        self.tx_bytes.append_option(p.tx_bytes);
-        self.os.append_option(p.os.as_deref());
-        self.remark.append_option(p.remark.as_deref());
+        self.kind.push(Some(p.kind.as_str()));
+        self.proto.push(Some(p.proto));
+        self.proto_name.push(Some(p.proto_name()));
+        self.src.push_ip(p.src);
+        self.sport.push(p.sport);
+        self.dst.push_ip(p.dst);
+        self.dport.push(p.dport);
+        self.icmp_type.push(p.icmp_type);
+        self.icmp_code.push(p.icmp_code);
+        self.ip_len.push(p.ip_len);
+        self.tcp_flags.push(p.tcp_flags.map(|f| f.0));
+        self.rx_bytes.push(p.rx_bytes);
+        self.tx_bytes.push(p.tx_bytes);
+        self.os.push(p.os.as_deref());
+        self.remark.push(p.remark.as_deref());
     }
 
     /// The batch of everything appended; the builder is empty afterwards.
     pub fn finish(&mut self) -> RecordBatch {
-        self.rows = 0;
+        let ts =
+            TimestampMicrosecondArray::new(ScalarBuffer::from(std::mem::take(&mut self.ts)), None)
+                .with_timezone("UTC");
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(self.ts.finish()),
+            Arc::new(ts),
             Arc::new(self.sensor.finish()),
             Arc::new(self.kind.finish()),
-            Arc::new(self.proto.finish()),
+            Arc::new(self.proto.finish::<UInt8Type>()),
             Arc::new(self.proto_name.finish()),
             Arc::new(self.src.finish()),
-            Arc::new(self.sport.finish()),
+            Arc::new(self.sport.finish::<UInt16Type>()),
             Arc::new(self.dst.finish()),
-            Arc::new(self.dport.finish()),
-            Arc::new(self.icmp_type.finish()),
-            Arc::new(self.icmp_code.finish()),
-            Arc::new(self.ip_len.finish()),
-            Arc::new(self.tcp_flags.finish()),
-            Arc::new(self.rx_bytes.finish()),
-            Arc::new(self.tx_bytes.finish()),
+            Arc::new(self.dport.finish::<UInt16Type>()),
+            Arc::new(self.icmp_type.finish::<UInt8Type>()),
+            Arc::new(self.icmp_code.finish::<UInt8Type>()),
+            Arc::new(self.ip_len.finish::<UInt32Type>()),
+            Arc::new(self.tcp_flags.finish::<UInt8Type>()),
+            Arc::new(self.rx_bytes.finish::<UInt64Type>()),
+            Arc::new(self.tx_bytes.finish::<UInt64Type>()),
             Arc::new(self.os.finish()),
             Arc::new(self.remark.finish()),
         ];
@@ -247,27 +347,6 @@ impl EventBatchBuilder {
 fn octet_text() -> &'static [String; 256] {
     static TABLE: OnceLock<[String; 256]> = OnceLock::new();
     TABLE.get_or_init(|| std::array::from_fn(|i| i.to_string()))
-}
-
-/// Appends an address's canonical text as one value (IPv4, the common case, without `fmt`).
-fn append_ip(b: &mut StringBuilder, ip: IpAddr) {
-    use std::fmt::Write;
-    match ip {
-        IpAddr::V4(v4) => {
-            let table = octet_text();
-            let [a, c, d, e] = v4.octets();
-            // Writing into a StringBuilder only extends its buffer; it cannot fail.
-            let _ = b.write_str(&table[a as usize]);
-            for o in [c, d, e] {
-                let _ = b.write_char('.');
-                let _ = b.write_str(&table[o as usize]);
-            }
-        }
-        IpAddr::V6(v6) => {
-            let _ = write!(b, "{v6}");
-        }
-    }
-    b.append_value("");
 }
 
 /// A batch does not have the event schema's columns with their types.
@@ -413,13 +492,15 @@ mod tests {
             "2001:db8::1",
             "::ffff:1.2.3.4",
         ];
-        let mut b = StringBuilder::new();
+        let mut b = StrCol::with_capacity(0, 0);
         for ip in ips {
-            append_ip(&mut b, ip.parse().unwrap());
+            b.push_ip(ip.parse().unwrap());
         }
+        b.push(None);
         let arr = b.finish();
         for (i, ip) in ips.iter().enumerate() {
             assert_eq!(arr.value(i), *ip);
         }
+        assert!(arr.is_null(ips.len()));
     }
 }

@@ -148,6 +148,27 @@ pub fn for_each_line<E: std::fmt::Display>(
     skipped: &mut Skipped,
     mut each: impl FnMut(&[u8]) -> Result<(), E>,
 ) -> u64 {
+    walk_lines(chunk, skipped, |r| each(&chunk[r]))
+}
+
+/// [`for_each_line`] over a chunk already known to be UTF-8: lines come as `str`.
+pub fn for_each_text_line<E: std::fmt::Display>(
+    chunk: &str,
+    skipped: &mut Skipped,
+    mut each: impl FnMut(&str) -> Result<(), E>,
+) -> u64 {
+    // Lines end at ASCII bytes, so every range is on character boundaries.
+    walk_lines(chunk.as_bytes(), skipped, |r| {
+        each(chunk.get(r).unwrap_or_default())
+    })
+}
+
+/// The line walk behind [`for_each_line`]: `each` gets the byte range of each non-blank line.
+fn walk_lines<E: std::fmt::Display>(
+    chunk: &[u8],
+    skipped: &mut Skipped,
+    mut each: impl FnMut(std::ops::Range<usize>) -> Result<(), E>,
+) -> u64 {
     let mut line_no = 0u64;
     let mut start = 0;
     let ends = memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len()));
@@ -155,17 +176,22 @@ pub fn for_each_line<E: std::fmt::Display>(
         if start > chunk.len() || (end == chunk.len() && start == end) {
             break;
         }
-        let line = &chunk[start..end];
+        let line_start = start;
+        let line_end = if end > start && chunk[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
         start = end + 1;
         line_no += 1;
-        let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
+        let trimmed = &chunk[line_start..line_end];
         // Only a line that starts with white space can be blank; don't scan the others.
         if trimmed.first().is_none_or(|b| b.is_ascii_whitespace())
             && trimmed.iter().all(|b| b.is_ascii_whitespace())
         {
             continue;
         }
-        if let Err(reason) = each(trimmed) {
+        if let Err(reason) = each(line_start..line_end) {
             skipped.push(line_no, &reason, trimmed);
         }
     }

@@ -18,6 +18,11 @@ use honeyscope_report::{html, render, table};
 
 mod progress;
 
+// mimalloc keeps freed pages for reuse: the ingest and report paths allocate and drop large
+// Arrow and Parquet buffers per batch, which the system allocator maps and zeroes afresh.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The bundled example: a small Honeyd log (UTC times) of a telescope on 198.51.100.0/24.
 const EXAMPLE_LOG: &[u8] = include_bytes!("../assets/example-honeyd.log");
 

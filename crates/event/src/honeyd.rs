@@ -65,15 +65,23 @@ pub enum LineError {
     Service,
 }
 
-/// A cursor over one line's bytes.
+/// A cursor over one line, known to be UTF-8 without line breaks. It walks the bytes; every
+/// position it stops at follows an ASCII byte, so text between two positions is a `str`.
 struct Cursor<'a> {
     s: &'a [u8],
+    text: &'a str,
     i: usize,
 }
 
 impl<'a> Cursor<'a> {
     fn rest(&self) -> &'a [u8] {
         &self.s[self.i..]
+    }
+
+    /// The text of bytes `a..b`; empty if that is not on character boundaries (which the
+    /// cursor's positions always are).
+    fn str(&self, a: usize, b: usize) -> &'a str {
+        self.text.get(a..b).unwrap_or_default()
     }
 
     // Literals are fixed-size arrays so that comparing them compiles to a few byte
@@ -98,17 +106,28 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Bytes up to (not including) the next `stop` byte, or to the end.
-    fn token(&mut self, stop: u8) -> &'a [u8] {
-        let rest = self.rest();
-        let n = memchr::memchr(stop, rest).unwrap_or(rest.len());
+    /// Text up to (not including) the next `stop` byte, or to the end.
+    fn token(&mut self, stop: u8) -> &'a str {
+        let start = self.i;
+        let n = memchr::memchr(stop, self.rest()).unwrap_or(self.rest().len());
         self.i += n;
-        &rest[..n]
+        self.str(start, self.i)
     }
 
     fn number<T: TryFrom<u64>>(&mut self) -> Result<T, LineError> {
         let rest = self.rest();
-        let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        // One pass: digits are summed as they are counted (wrapping past 19 digits, which
+        // are refused below anyway).
+        let mut v = 0u64;
+        let mut n = 0;
+        while let Some(d) = rest
+            .get(n)
+            .map(|b| b.wrapping_sub(b'0'))
+            .filter(|d| *d <= 9)
+        {
+            v = v.wrapping_mul(10).wrapping_add(d as u64);
+            n += 1;
+        }
         if n == 0 {
             return Err(if rest.is_empty() {
                 LineError::Short
@@ -120,24 +139,84 @@ impl<'a> Cursor<'a> {
         if n > 19 || (n > 1 && rest[0] == b'0') {
             return Err(LineError::Number);
         }
-        let mut v = 0u64;
-        for &b in &rest[..n] {
-            v = v * 10 + (b - b'0') as u64;
-        }
         self.i += n;
         T::try_from(v).map_err(|_| LineError::Number)
     }
 
+    /// An address ending at the next `stop` byte (or the end).
     fn addr(&mut self, stop: u8) -> Result<(IpAddr, &'a str), LineError> {
+        if let Some(v4) = self.ipv4_before(|b| b == Some(stop) || b.is_none()) {
+            return Ok(v4);
+        }
         parse_addr(self.token(stop))
+    }
+
+    /// A destination with no port after it, the general way: it ends before ": ", before
+    /// " " or at the end; IPv6 addresses hold ':' but never ": ", and may end in "::".
+    fn dst_addr(&mut self) -> Result<(IpAddr, &'a str), LineError> {
+        let rest = self.rest();
+        let space = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+        let end = if space > 0 && rest[space - 1] == b':' {
+            space - 1
+        } else {
+            space
+        };
+        let (dst, end) = match parse_addr(self.str(self.i, self.i + end)) {
+            Ok(dst) => (dst, end),
+            Err(_) if rest[..space].ends_with(b"::") => {
+                (parse_addr(self.str(self.i, self.i + space))?, space)
+            }
+            Err(e) => return Err(e),
+        };
+        self.i += end;
+        Ok(dst)
+    }
+
+    /// A dotted-quad IPv4 address at the cursor, read in place, if the byte after it passes
+    /// `ends` (`None`: the end of the line). The common case; anything else is `None` and
+    /// left for [`parse_addr`] to judge.
+    fn ipv4_before(&mut self, ends: impl Fn(Option<u8>) -> bool) -> Option<(IpAddr, &'a str)> {
+        let rest = self.rest();
+        let mut octets = [0u8; 4];
+        let mut i = 0;
+        for (n, octet) in octets.iter_mut().enumerate() {
+            if n > 0 {
+                if rest.get(i) != Some(&b'.') {
+                    return None;
+                }
+                i += 1;
+            }
+            let start = i;
+            let mut v = 0u32;
+            while let Some(d) = rest
+                .get(i)
+                .map(|b| b.wrapping_sub(b'0'))
+                .filter(|d| *d <= 9)
+            {
+                v = v * 10 + d as u32;
+                i += 1;
+                if i - start > 3 {
+                    return None;
+                }
+            }
+            if i == start || v > 255 || (i - start > 1 && rest[start] == b'0') {
+                return None;
+            }
+            *octet = v as u8;
+        }
+        if !ends(rest.get(i).copied()) {
+            return None;
+        }
+        let text = self.str(self.i, self.i + i);
+        self.i += i;
+        Some((IpAddr::V4(std::net::Ipv4Addr::from(octets)), text))
     }
 }
 
 /// Parses an address and keeps its text; dotted-quad IPv4 (the common case) is parsed
 /// strictly, so its text is the canonical form.
-fn parse_addr(tok: &[u8]) -> Result<(IpAddr, &str), LineError> {
-    let text = std::str::from_utf8(tok).map_err(|_| LineError::Address)?;
-    if let Some(v4) = parse_ipv4(tok) {
+fn parse_addr(text: &str) -> Result<(IpAddr, &str), LineError> {
+    if let Some(v4) = parse_ipv4(text.as_bytes()) {
         return Ok((IpAddr::V4(v4), text));
     }
     Ok((text.parse().map_err(|_| LineError::Address)?, text))
@@ -167,14 +246,6 @@ fn parse_ipv4(tok: &[u8]) -> Option<std::net::Ipv4Addr> {
         *octet = v as u8;
     }
     (i == tok.len()).then_some(std::net::Ipv4Addr::from(octets))
-}
-
-/// A text field (protocol name, OS label, remark): UTF-8 without CR or LF.
-fn text(b: &[u8]) -> Result<&str, LineError> {
-    if memchr::memchr2(b'\r', b'\n', b).is_some() {
-        return Err(LineError::LineBreak);
-    }
-    std::str::from_utf8(b).map_err(|_| LineError::Utf8)
 }
 
 const STARTED: &[u8] = b"honeyd log started ------";
@@ -262,11 +333,31 @@ pub fn parse_line(line: &[u8], tz: &LocalZone) -> Result<Event, LineError> {
 /// Parses one line like [`parse_line`], borrowing its text instead of copying it.
 pub fn parse_view<'a>(line: &'a [u8], tz: &LocalZone) -> Result<LineView<'a>, LineError> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
+    // Text fields (protocol name, OS label, remark) must be UTF-8 without line breaks, or
+    // the line could not be written back the same; checking the whole line once is cheaper
+    // than checking each field.
+    if memchr::memchr2(b'\r', b'\n', line).is_some() {
+        return Err(LineError::LineBreak);
+    }
+    let text = std::str::from_utf8(line).map_err(|_| LineError::Utf8)?;
+    parse_view_str(text, tz)
+}
+
+/// Parses one line like [`parse_view`], for a caller that has already checked, for a whole
+/// block at once, that it is UTF-8 without CR or LF (a line that has them is still parsed
+/// without panicking, but may not be written back the same).
+pub fn parse_view_str<'a>(line: &'a str, tz: &LocalZone) -> Result<LineView<'a>, LineError> {
+    let text = line;
+    let line = line.as_bytes();
     if line.len() < 25 {
         return Err(LineError::Short);
     }
     let time = tz.parse_honeyd_time(&line[..24]).ok_or(LineError::Time)?;
-    let mut c = Cursor { s: line, i: 24 };
+    let mut c = Cursor {
+        s: line,
+        text,
+        i: 24,
+    };
     c.expect(b" ", LineError::Time)?;
     match c.rest() {
         STARTED | STOPPED => {
@@ -305,11 +396,7 @@ pub fn parse_view<'a>(line: &'a [u8], tz: &LocalZone) -> Result<LineView<'a>, Li
     // The address tuple: `src sport dst dport`, `src dst: type(code)` or `src dst`.
     let src = c.addr(b' ')?;
     c.expect(b" ", LineError::Short)?;
-    let proto_name = if name == proto::name(proto).as_bytes() {
-        proto::name(proto)
-    } else {
-        text(name)?
-    };
+    let proto_name = name;
     let mut ev = PacketLine {
         time,
         kind,
@@ -341,25 +428,10 @@ pub fn parse_view<'a>(line: &'a [u8], tz: &LocalZone) -> Result<LineView<'a>, Li
         // The destination ends before ": " (probes, flow ends), before " " (a flow start's
         // comment) or at the end. IPv6 addresses hold ':' but never ": "; one may end in
         // "::", so "2001:db8::" before a space or the end is the whole address.
-        let rest = c.rest();
-        let space = memchr::memchr(b' ', rest).unwrap_or(rest.len());
-        let end = if space > 0 && rest[space - 1] == b':' {
-            space - 1
-        } else {
-            space
+        ev.dst = match c.ipv4_before(|b| matches!(b, None | Some(b' ' | b':'))) {
+            Some(dst) => dst,
+            None => c.dst_addr()?,
         };
-        let end = match parse_addr(&rest[..end]) {
-            Ok(dst) => {
-                ev.dst = dst;
-                end
-            }
-            Err(_) if rest[..space].ends_with(b"::") => {
-                ev.dst = parse_addr(&rest[..space])?;
-                space
-            }
-            Err(e) => return Err(e),
-        };
-        c.i += end;
         // ICMP: `: type(code)`.
         let r = c.rest();
         if r.starts_with(b": ") && r[2..].iter().take_while(|b| b.is_ascii_digit()).count() > 0 {
@@ -414,17 +486,14 @@ fn parse_comment<'a>(c: &mut Cursor<'a>, ev: &mut PacketLine<'a>) -> Result<(), 
         if !c.eat(b"]") {
             return Err(LineError::Trailing);
         }
-        ev.os = Some(text(os)?);
+        ev.os = Some(os);
     }
     if c.eat(b" {") {
-        let rest = c.rest();
-        match rest.strip_suffix(b"}") {
-            Some(remark) => {
-                ev.remark = Some(text(remark)?);
-                c.i = c.s.len();
-            }
-            None => return Err(LineError::Trailing),
+        if c.s.last() != Some(&b'}') {
+            return Err(LineError::Trailing);
         }
+        ev.remark = Some(c.str(c.i, c.s.len() - 1));
+        c.i = c.s.len();
     }
     if c.rest().is_empty() {
         Ok(())
@@ -715,6 +784,22 @@ mod tests {
         for text in &texts {
             let std: Option<std::net::Ipv4Addr> = text.parse().ok();
             assert_eq!(parse_ipv4(text.as_bytes()), std, "{text:?}");
+            // The in-place reader agrees on the text up to the first space, and stops there.
+            let std: Option<std::net::Ipv4Addr> =
+                text.split(' ').next().and_then(|t| t.parse().ok());
+            let line = format!("{text} rest");
+            let mut c = Cursor {
+                s: line.as_bytes(),
+                text: &line,
+                i: 0,
+            };
+            let got = c.ipv4_before(|b| b == Some(b' '));
+            assert_eq!(got.map(|g| g.0), std.map(IpAddr::V4), "{text:?}");
+            if got.is_some() {
+                assert_eq!(c.rest()[0], b' ');
+            } else {
+                assert_eq!(c.i, 0);
+            }
         }
     }
 
