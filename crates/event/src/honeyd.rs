@@ -86,6 +86,7 @@ impl<'a> Cursor<'a> {
 
     // Literals are fixed-size arrays so that comparing them compiles to a few byte
     // compares instead of a call to memcmp (this runs several times per line).
+    #[inline(always)]
     fn eat<const N: usize>(&mut self, lit: &[u8; N]) -> bool {
         match self.rest().first_chunk::<N>() {
             Some(head) if head == lit => {
@@ -96,6 +97,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[inline(always)]
     fn expect<const N: usize>(&mut self, lit: &[u8; N], err: LineError) -> Result<(), LineError> {
         if self.eat(lit) {
             Ok(())
@@ -107,6 +109,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Text up to (not including) the next `stop` byte, or to the end.
+    #[inline(always)]
     fn token(&mut self, stop: u8) -> &'a str {
         let start = self.i;
         let n = memchr::memchr(stop, self.rest()).unwrap_or(self.rest().len());
@@ -114,6 +117,7 @@ impl<'a> Cursor<'a> {
         self.str(start, self.i)
     }
 
+    #[inline(always)]
     fn number<T: TryFrom<u64>>(&mut self) -> Result<T, LineError> {
         let rest = self.rest();
         // One pass: digits are summed as they are counted (wrapping past 19 digits, which
@@ -144,6 +148,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// An address ending at the next `stop` byte (or the end).
+    #[inline(always)]
     fn addr(&mut self, stop: u8) -> Result<(IpAddr, &'a str), LineError> {
         if let Some(v4) = self.ipv4_before(|b| b == Some(stop) || b.is_none()) {
             return Ok(v4);
@@ -175,42 +180,85 @@ impl<'a> Cursor<'a> {
     /// A dotted-quad IPv4 address at the cursor, read in place, if the byte after it passes
     /// `ends` (`None`: the end of the line). The common case; anything else is `None` and
     /// left for [`parse_addr`] to judge.
+    #[inline(always)]
     fn ipv4_before(&mut self, ends: impl Fn(Option<u8>) -> bool) -> Option<(IpAddr, &'a str)> {
         let rest = self.rest();
-        let mut octets = [0u8; 4];
-        let mut i = 0;
-        for (n, octet) in octets.iter_mut().enumerate() {
-            if n > 0 {
-                if rest.get(i) != Some(&b'.') {
-                    return None;
-                }
-                i += 1;
-            }
-            let start = i;
-            let mut v = 0u32;
-            while let Some(d) = rest
-                .get(i)
-                .map(|b| b.wrapping_sub(b'0'))
-                .filter(|d| *d <= 9)
-            {
-                v = v * 10 + d as u32;
-                i += 1;
-                if i - start > 3 {
-                    return None;
-                }
-            }
-            if i == start || v > 255 || (i - start > 1 && rest[start] == b'0') {
-                return None;
-            }
-            *octet = v as u8;
-        }
+        let (addr, i) = match rest.first_chunk::<16>() {
+            Some(window) => ipv4_in_window(window)?,
+            None => ipv4_in_slice(rest)?,
+        };
         if !ends(rest.get(i).copied()) {
             return None;
         }
         let text = self.str(self.i, self.i + i);
         self.i += i;
-        Some((IpAddr::V4(std::net::Ipv4Addr::from(octets)), text))
+        Some((IpAddr::V4(addr.into()), text))
     }
+}
+
+/// A dotted quad at the start of a 16-byte window (the longest quad is 15 bytes, so the byte
+/// after it is in the window too): the address and its length. Fixed offsets keep this to a
+/// few compares per octet, and the address is built in a register rather than stored octet
+/// by octet and read back as a word.
+#[inline(always)]
+fn ipv4_in_window(w: &[u8; 16]) -> Option<(u32, usize)> {
+    let mut addr = 0u32;
+    let mut i = 0;
+    for n in 0..4 {
+        if n > 0 {
+            if w[i] != b'.' {
+                return None;
+            }
+            i += 1;
+        }
+        // i <= 12 here: at most three octets of three digits and three dots before.
+        let digit = |k: usize| w[k].wrapping_sub(b'0') as u32;
+        let (d0, d1, d2) = (digit(i), digit(i + 1), digit(i + 2));
+        let (v, len) = match (d0 <= 9, d1 <= 9, d2 <= 9) {
+            (false, _, _) => return None,
+            (true, false, _) => (d0, 1),
+            (true, true, false) => (d0 * 10 + d1, 2),
+            (true, true, true) => (d0 * 100 + d1 * 10 + d2, 3),
+        };
+        if v > 255 || (len > 1 && d0 == 0) || (len == 3 && w[i + 3].is_ascii_digit()) {
+            return None;
+        }
+        addr = addr << 8 | v;
+        i += len;
+    }
+    Some((addr, i))
+}
+
+/// [`ipv4_in_window`] for the last bytes of a line, where no full window is left.
+fn ipv4_in_slice(rest: &[u8]) -> Option<(u32, usize)> {
+    let mut addr = 0u32;
+    let mut i = 0;
+    for n in 0..4 {
+        if n > 0 {
+            if rest.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let start = i;
+        let mut v = 0u32;
+        while let Some(d) = rest
+            .get(i)
+            .map(|b| b.wrapping_sub(b'0'))
+            .filter(|d| *d <= 9)
+        {
+            v = v * 10 + d as u32;
+            i += 1;
+            if i - start > 3 {
+                return None;
+            }
+        }
+        if i == start || v > 255 || (i - start > 1 && rest[start] == b'0') {
+            return None;
+        }
+        addr = addr << 8 | v;
+    }
+    Some((addr, i))
 }
 
 /// Parses an address and keeps its text; dotted-quad IPv4 (the common case) is parsed
@@ -224,28 +272,10 @@ fn parse_addr(text: &str) -> Result<(IpAddr, &str), LineError> {
 
 /// Strict dotted-quad: four decimal octets, no leading zeros (as `inet_ntoa` writes them).
 fn parse_ipv4(tok: &[u8]) -> Option<std::net::Ipv4Addr> {
-    let mut octets = [0u8; 4];
-    let mut i = 0;
-    for (n, octet) in octets.iter_mut().enumerate() {
-        if n > 0 {
-            if tok.get(i) != Some(&b'.') {
-                return None;
-            }
-            i += 1;
-        }
-        let start = i;
-        let mut v: u32 = 0;
-        while i < tok.len() && tok[i].is_ascii_digit() && i - start < 3 {
-            v = v * 10 + (tok[i] - b'0') as u32;
-            i += 1;
-        }
-        let len = i - start;
-        if len == 0 || v > 255 || (len > 1 && tok[start] == b'0') {
-            return None;
-        }
-        *octet = v as u8;
+    match ipv4_in_slice(tok) {
+        Some((addr, len)) if len == tok.len() => Some(addr.into()),
+        _ => None,
     }
-    (i == tok.len()).then_some(std::net::Ipv4Addr::from(octets))
 }
 
 const STARTED: &[u8] = b"honeyd log started ------";
@@ -787,18 +817,21 @@ mod tests {
             // The in-place reader agrees on the text up to the first space, and stops there.
             let std: Option<std::net::Ipv4Addr> =
                 text.split(' ').next().and_then(|t| t.parse().ok());
-            let line = format!("{text} rest");
-            let mut c = Cursor {
-                s: line.as_bytes(),
-                text: &line,
-                i: 0,
-            };
-            let got = c.ipv4_before(|b| b == Some(b' '));
-            assert_eq!(got.map(|g| g.0), std.map(IpAddr::V4), "{text:?}");
-            if got.is_some() {
-                assert_eq!(c.rest()[0], b' ');
-            } else {
-                assert_eq!(c.i, 0);
+            // Short suffix: the slice reader; long: the window reader.
+            for suffix in [" r", " rest of the line"] {
+                let line = format!("{text}{suffix}");
+                let mut c = Cursor {
+                    s: line.as_bytes(),
+                    text: &line,
+                    i: 0,
+                };
+                let got = c.ipv4_before(|b| b == Some(b' '));
+                assert_eq!(got.map(|g| g.0), std.map(IpAddr::V4), "{text:?}");
+                if got.is_some() {
+                    assert_eq!(c.rest()[0], b' ');
+                } else {
+                    assert_eq!(c.i, 0);
+                }
             }
         }
     }

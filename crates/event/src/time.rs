@@ -341,28 +341,24 @@ impl LocalZone {
 
     /// Parses Honeyd's `YYYY-MM-DD-HH:MM:SS.ffff` (exactly 24 bytes) in this zone.
     pub fn parse_honeyd_time(&self, s: &[u8]) -> Option<Timestamp> {
-        if s.len() != 24
-            || s[4] != b'-'
-            || s[7] != b'-'
-            || s[10] != b'-'
-            || s[13] != b':'
-            || s[16] != b':'
-            || s[19] != b'.'
-        {
+        // Fixed positions, so this is straight-line code: no loops, no bounds checks.
+        let s: &[u8; 24] = s.try_into().ok()?;
+        if s[4] != b'-' || s[7] != b'-' || s[10] != b'-' || s[13] != b':' || s[16] != b':' {
             return None;
         }
-        let num = |r: std::ops::Range<usize>| -> Option<u32> {
-            let mut v = 0u32;
-            for &b in &s[r] {
-                if !b.is_ascii_digit() {
-                    return None;
-                }
-                v = v * 10 + (b - b'0') as u32;
-            }
-            Some(v)
-        };
-        let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-        let (h, mi, se, frac) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..24)?);
+        if s[19] != b'.' {
+            return None;
+        }
+        let d = |i: usize| s[i].wrapping_sub(b'0') as u32;
+        const DIGITS: [usize; 18] = [
+            0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22, 23,
+        ];
+        if DIGITS.iter().fold(0, |bad, &i| bad | u32::from(d(i) > 9)) != 0 {
+            return None;
+        }
+        let n2 = |i: usize| d(i) * 10 + d(i + 1);
+        let (y, mo, d) = (n2(0) * 100 + n2(2), n2(5), n2(8));
+        let (h, mi, se, frac) = (n2(11), n2(14), n2(17), n2(20) * 100 + n2(22));
         if h > 23 || mi > 59 || se > 59 {
             return None;
         }
