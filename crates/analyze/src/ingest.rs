@@ -170,6 +170,7 @@ pub fn writer_properties() -> WriterProperties {
     b.set_column_encoding(col::TS.into(), Encoding::DELTA_BINARY_PACKED)
         .set_compression(ParquetCompression::SNAPPY)
         .set_max_row_group_row_count(Some(1 << 20))
+        .set_write_batch_size(8192)
         .set_created_by(format!("honeyscope {}", env!("CARGO_PKG_VERSION")))
         .build()
 }

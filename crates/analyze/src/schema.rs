@@ -109,7 +109,7 @@ impl<T: ArrowNativeType> PrimCol<T> {
 }
 
 /// A nullable UTF-8 column being filled, like [`PrimCol`]: offsets, bytes and validity.
-/// Its bytes stay far below `i32::MAX`: every caller appends one input block (8 MiB of
+/// Its bytes stay far below `i32::MAX`: every caller appends one input block (4 MiB of
 /// text, or a capture batch of short fields) per batch.
 struct StrCol {
     offsets: Vec<i32>,

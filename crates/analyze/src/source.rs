@@ -276,8 +276,10 @@ pub fn read_capture<R: Read>(
     }
 }
 
-/// Size of the blocks text inputs are read in.
-pub const CHUNK_BYTES: usize = 8 << 20;
+/// Size of the blocks text inputs are read in: big enough that a block's Parquet file is
+/// worth having (about 50,000 Honeyd lines), small enough that the blocks in flight (two per
+/// worker) and their batches stay a few tens of MiB, touched afresh less often.
+pub const CHUNK_BYTES: usize = 4 << 20;
 
 /// Reads a text input in blocks that end at a line end. `f` gets each block and the number
 /// of lines before it. A final line without a newline is passed as the last block.
