@@ -6,6 +6,7 @@
 //! * [`probe`] turns one frame into the [`Probe`] a network telescope logs:
 //!   addresses, protocol, ports, TCP flags or ICMP type and code.
 //! * [`os_class`] maps fingerprint labels (Honeyd's and p0f's) onto OS classes.
+//! * [`p0f`] fingerprints TCP SYNs and SYN+ACKs with p0f v3 signatures.
 //!
 //! This crate does no I/O of its own and treats every byte it is given as
 //! hostile: no input makes it panic, and no input makes it allocate more than
@@ -16,6 +17,7 @@
 
 pub mod capture;
 pub mod os_class;
+pub mod p0f;
 pub mod probe;
 
 pub use capture::{CaptureError, CaptureFormat, CaptureReader, Frame, LinkType, PcapWriter};

@@ -184,18 +184,36 @@ pub fn probe_from_frame(link: LinkType, data: &[u8]) -> Result<Probe, ProbeError
 
 /// Strips the link layer of `data` and slices the rest.
 fn slice_link(link: LinkType, data: &[u8]) -> Result<LaxSlicedPacket<'_>, ProbeError> {
+    let (et, rest) = link_payload(link, data)?;
+    Ok(LaxSlicedPacket::from_ether_type(et, rest))
+}
+
+/// The network-layer bytes of a frame and their EtherType: the link layer stripped
+/// (Ethernet with any 802.1Q/802.1ad tags, Linux cooked captures, BSD loopback, raw IP).
+pub(crate) fn link_payload(link: LinkType, data: &[u8]) -> Result<(EtherType, &[u8]), ProbeError> {
     match link {
-        LinkType::Ethernet => LaxSlicedPacket::from_ethernet(data)
-            .map_err(|_| ProbeError::Malformed("frame shorter than an Ethernet header")),
+        LinkType::Ethernet => {
+            let short = ProbeError::Malformed("frame shorter than an Ethernet header");
+            let mut et = data.get(12..14).ok_or(short)?;
+            let mut at = 14;
+            // VLAN tags (802.1Q, 802.1ad, the old QinQ value) each hold 4 bytes.
+            while matches!(u16::from_be_bytes([et[0], et[1]]), 0x8100 | 0x88a8 | 0x9100) {
+                et = data
+                    .get(at + 2..at + 4)
+                    .ok_or(ProbeError::Malformed("VLAN header truncated"))?;
+                at += 4;
+            }
+            let et = EtherType(u16::from_be_bytes([et[0], et[1]]));
+            Ok((et, data.get(at..).unwrap_or_default()))
+        }
         LinkType::RawIp | LinkType::Ipv4 | LinkType::Ipv6 => {
-            // etherparse dispatches on the version nibble, whatever the
-            // EtherType says; name the right one anyway.
+            // Dispatch on the version nibble, whatever the link type says.
             let et = match data.first().map(|b| b >> 4) {
                 None => return Err(ProbeError::Malformed("empty frame")),
                 Some(6) => ether_type::IPV6,
                 Some(_) => ether_type::IPV4,
             };
-            Ok(LaxSlicedPacket::from_ether_type(et, data))
+            Ok((et, data))
         }
         LinkType::Null | LinkType::Loop => {
             let (Some(af), Some(rest)) = (data.get(..4), data.get(4..)) else {
@@ -220,7 +238,7 @@ fn slice_link(link: LinkType, data: &[u8]) -> Result<LaxSlicedPacket<'_>, ProbeE
                 10 | 24 | 28 | 30 => ether_type::IPV6,
                 _ => return Err(ProbeError::NotIp),
             };
-            Ok(LaxSlicedPacket::from_ether_type(et, rest))
+            Ok((et, rest))
         }
         LinkType::LinuxSll => {
             // packet type, ARPHRD type, address length, address (8), protocol
@@ -253,16 +271,16 @@ fn slice_link(link: LinkType, data: &[u8]) -> Result<LaxSlicedPacket<'_>, ProbeE
     }
 }
 
-/// Slices the payload of a Linux cooked header with ARPHRD type `arphrd` and
-/// protocol field `proto`.
-fn sll_payload(arphrd: u16, proto: u16, rest: &[u8]) -> Result<LaxSlicedPacket<'_>, ProbeError> {
+/// The payload of a Linux cooked header with ARPHRD type `arphrd` and protocol field
+/// `proto`.
+fn sll_payload(arphrd: u16, proto: u16, rest: &[u8]) -> Result<(EtherType, &[u8]), ProbeError> {
     const ARPHRD_NETLINK: u16 = 824;
     // Netlink frames hold a netlink protocol number, and values below 0x0600
     // are Linux's pseudo-protocols (802.2, 802.3, CAN, ...), not EtherTypes.
     if arphrd == ARPHRD_NETLINK || proto < 0x0600 {
         return Err(ProbeError::NotIp);
     }
-    Ok(LaxSlicedPacket::from_ether_type(EtherType(proto), rest))
+    Ok((EtherType(proto), rest))
 }
 
 /// Whether the IPv6 extension headers `exts`, starting with header number

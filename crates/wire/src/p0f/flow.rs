@@ -1,0 +1,226 @@
+//! Which handshake packets p0f fingerprints, and what a SYN+ACK needs from its SYN.
+//!
+//! p0f fingerprints every new SYN (a retransmission with the same sequence number is
+//! skipped) and only the first SYN+ACK that answers a SYN it saw within 30 seconds; the
+//! SYN's MSS is one of the divisors it tries on the SYN+ACK's window. [`Handshakes`] keeps
+//! that state for a bounded number of connections: when full, the oldest is forgotten.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+
+use super::packet::{Direction, PacketSig};
+
+/// How long a SYN waits for its SYN+ACK, in microseconds (p0f's `CONN_MAX_AGE`).
+pub const MAX_AGE_US: i64 = 30_000_000;
+
+/// Connections remembered by default.
+pub const DEFAULT_CAPACITY: usize = 100_000;
+
+/// (client, client port, server, server port).
+type Key = (IpAddr, u16, IpAddr, u16);
+
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    seq: u32,
+    syn_mss: u16,
+    /// Which SYN opened it (matches its entry in `order`).
+    serial: u64,
+    answered: bool,
+}
+
+/// Handshakes in progress.
+#[derive(Debug)]
+pub struct Handshakes {
+    pending: HashMap<Key, Pending>,
+    /// Keys in the order their SYNs came, with the SYN's serial and time, for eviction and
+    /// expiry (an entry whose serial no longer matches the map's is stale and skipped).
+    order: VecDeque<(Key, u64, i64)>,
+    serial: u64,
+    capacity: usize,
+    /// Connections forgotten because the table was full.
+    pub evicted: u64,
+}
+
+impl Default for Handshakes {
+    fn default() -> Self {
+        Handshakes::with_capacity(DEFAULT_CAPACITY)
+    }
+}
+
+impl Handshakes {
+    /// A table for at most `capacity` connections (at least 1).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Handshakes {
+            pending: HashMap::new(),
+            order: VecDeque::new(),
+            serial: 0,
+            capacity: capacity.max(1),
+            evicted: 0,
+        }
+    }
+
+    /// Connections waiting for a SYN+ACK.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether none is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Whether to fingerprint `p`, seen at `now_us`; for a SYN+ACK, the MSS of its SYN.
+    /// `None`: p0f would not fingerprint it (a retransmitted SYN, a SYN+ACK to no SYN seen
+    /// or already answered).
+    pub fn admit(&mut self, p: &PacketSig, now_us: i64) -> Option<u16> {
+        self.expire(now_us);
+        match p.direction {
+            Direction::Request => {
+                let key = (p.src, p.sport, p.dst, p.dport);
+                if self.pending.get(&key).is_some_and(|f| f.seq == p.seq) {
+                    return None;
+                }
+                if !self.pending.contains_key(&key) && self.pending.len() >= self.capacity {
+                    self.evict_oldest();
+                }
+                self.serial += 1;
+                self.pending.insert(
+                    key,
+                    Pending {
+                        seq: p.seq,
+                        syn_mss: p.mss,
+                        serial: self.serial,
+                        answered: false,
+                    },
+                );
+                self.order.push_back((key, self.serial, now_us));
+                // Repeated SYNs of one connection leave stale entries; keep them bounded.
+                if self.order.len() > 2 * self.capacity {
+                    let pending = &self.pending;
+                    self.order
+                        .retain(|(k, n, _)| pending.get(k).is_some_and(|f| f.serial == *n));
+                }
+                Some(0)
+            }
+            Direction::Response => {
+                let key = (p.dst, p.dport, p.src, p.sport);
+                let flow = self.pending.get_mut(&key)?;
+                if flow.answered {
+                    return None;
+                }
+                flow.answered = true;
+                Some(flow.syn_mss)
+            }
+        }
+    }
+
+    /// Forgets the connection a SYN opened (p0f drops a connection whose SYN matched an
+    /// application signature, so its SYN+ACK is not fingerprinted).
+    pub fn forget(&mut self, syn: &PacketSig) {
+        self.pending
+            .remove(&(syn.src, syn.sport, syn.dst, syn.dport));
+    }
+
+    fn expire(&mut self, now_us: i64) {
+        while let Some(&(key, serial, since)) = self.order.front() {
+            if now_us - since <= MAX_AGE_US {
+                break;
+            }
+            self.order.pop_front();
+            if self.pending.get(&key).is_some_and(|f| f.serial == serial) {
+                self.pending.remove(&key);
+            }
+        }
+    }
+
+    fn evict_oldest(&mut self) {
+        while let Some((key, serial, _)) = self.order.pop_front() {
+            if self.pending.get(&key).is_some_and(|f| f.serial == serial) {
+                self.pending.remove(&key);
+                self.evicted += 1;
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::packet::tests::Syn;
+    use super::*;
+
+    fn synack(syn: &PacketSig) -> PacketSig {
+        let mut p = *syn;
+        p.direction = Direction::Response;
+        std::mem::swap(&mut p.src, &mut p.dst);
+        std::mem::swap(&mut p.sport, &mut p.dport);
+        p.mss = 1400;
+        p
+    }
+
+    #[test]
+    fn syn_then_first_synack() {
+        let mut h = Handshakes::default();
+        let syn = Syn::default().sig();
+        let sa = synack(&syn);
+        assert_eq!(h.admit(&sa, 0), None, "stray SYN+ACK");
+        assert_eq!(h.admit(&syn, 0), Some(0));
+        assert_eq!(h.admit(&syn, 1), None, "retransmission");
+        assert_eq!(h.admit(&sa, 2), Some(1460));
+        assert_eq!(h.admit(&sa, 3), None, "second SYN+ACK");
+        // A new SYN (new sequence number) is fingerprinted again and may be answered again.
+        let again = Syn {
+            seq: 7,
+            ..Syn::default()
+        }
+        .sig();
+        assert_eq!(h.admit(&again, 4), Some(0));
+        assert_eq!(h.admit(&sa, 5), Some(1460));
+    }
+
+    #[test]
+    fn old_and_forgotten_syns_are_not_answered() {
+        let mut h = Handshakes::default();
+        let syn = Syn::default().sig();
+        h.admit(&syn, 0);
+        assert_eq!(h.admit(&synack(&syn), MAX_AGE_US + 1), None);
+        assert!(h.is_empty());
+        h.admit(&syn, 0);
+        h.forget(&syn);
+        assert_eq!(h.admit(&synack(&syn), 1), None);
+    }
+
+    #[test]
+    fn repeated_syns_stay_bounded() {
+        let mut h = Handshakes::with_capacity(4);
+        for seq in 0..1000 {
+            let syn = Syn {
+                seq,
+                ..Syn::default()
+            }
+            .sig();
+            h.admit(&syn, 0);
+        }
+        assert_eq!(h.len(), 1);
+        assert!(h.order.len() <= 8);
+    }
+
+    #[test]
+    fn the_table_is_bounded() {
+        let mut h = Handshakes::with_capacity(3);
+        let syns: Vec<PacketSig> = (0..5u16)
+            .map(|i| {
+                let mut p = Syn::default().sig();
+                p.sport = 1000 + i;
+                p
+            })
+            .collect();
+        for (t, s) in syns.iter().enumerate() {
+            h.admit(s, t as i64);
+        }
+        assert_eq!(h.len(), 3);
+        assert_eq!(h.evicted, 2);
+        assert_eq!(h.admit(&synack(&syns[0]), 10), None);
+        assert_eq!(h.admit(&synack(&syns[4]), 10), Some(1460));
+    }
+}

@@ -1,0 +1,22 @@
+//! Passive OS fingerprinting of TCP handshakes with p0f v3 signatures.
+//!
+//! * [`db`] reads a `p0f.fp` file into a [`Database`] of labelled signatures.
+//! * [`packet`] turns a SYN or SYN+ACK into a [`PacketSig`] and prints its raw signature.
+//! * [`flow`] decides which handshake packets are fingerprinted, as p0f does.
+//! * [`matcher`] finds a packet's label as p0f 3.09b does ([`Database::match_packet`]).
+//!
+//! The rules follow p0f's code, including where it departs from its README; the
+//! departures are listed in `docs/FINGERPRINT.md`, and tests check the labels against
+//! Debian's `p0f -r` on the same captures.
+
+pub mod db;
+pub mod flow;
+pub mod matcher;
+pub mod packet;
+pub mod sig;
+
+pub use db::{Database, DbError, Entry, Label};
+pub use flow::Handshakes;
+pub use matcher::TcpMatch;
+pub use packet::{guess_distance, Direction, NotFingerprinted, PacketSig};
+pub use sig::{quirk, OptionLayout, Quirks, SigError, TcpSig, WindowSize};
