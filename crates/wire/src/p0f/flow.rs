@@ -23,9 +23,25 @@ type Key = (IpAddr, u16, IpAddr, u16);
 struct Pending {
     seq: u32,
     syn_mss: u16,
+    sendsyn: bool,
     /// Which SYN opened it (matches its entry in `order`).
     serial: u64,
     answered: bool,
+}
+
+/// What a fingerprinted packet's connection says about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pairing {
+    /// For a SYN+ACK, the MSS of its SYN (0 for a SYN).
+    pub syn_mss: u16,
+    /// The connection is a probe of p0f's own `p0f-sendsyn` tool (window 1337, MSS 1331),
+    /// which p0f reports as such.
+    pub sendsyn: bool,
+}
+
+/// p0f's `SPECIAL_WIN` and `SPECIAL_MSS`: the SYN its `p0f-sendsyn` tool sends.
+fn is_sendsyn(p: &PacketSig) -> bool {
+    p.direction == Direction::Request && p.win == 1337 && p.mss == 1331
 }
 
 /// Handshakes in progress.
@@ -69,10 +85,10 @@ impl Handshakes {
         self.pending.is_empty()
     }
 
-    /// Whether to fingerprint `p`, seen at `now_us`; for a SYN+ACK, the MSS of its SYN.
-    /// `None`: p0f would not fingerprint it (a retransmitted SYN, a SYN+ACK to no SYN seen
-    /// or already answered).
-    pub fn admit(&mut self, p: &PacketSig, now_us: i64) -> Option<u16> {
+    /// Whether to fingerprint `p`, seen at `now_us`, and what its SYN said. `None`: p0f
+    /// would not fingerprint it (a retransmitted SYN, a SYN+ACK to no SYN seen or already
+    /// answered).
+    pub fn admit(&mut self, p: &PacketSig, now_us: i64) -> Option<Pairing> {
         self.expire(now_us);
         match p.direction {
             Direction::Request => {
@@ -89,6 +105,7 @@ impl Handshakes {
                     Pending {
                         seq: p.seq,
                         syn_mss: p.mss,
+                        sendsyn: is_sendsyn(p),
                         serial: self.serial,
                         answered: false,
                     },
@@ -100,7 +117,10 @@ impl Handshakes {
                     self.order
                         .retain(|(k, n, _)| pending.get(k).is_some_and(|f| f.serial == *n));
                 }
-                Some(0)
+                Some(Pairing {
+                    syn_mss: 0,
+                    sendsyn: is_sendsyn(p),
+                })
             }
             Direction::Response => {
                 let key = (p.dst, p.dport, p.src, p.sport);
@@ -109,7 +129,10 @@ impl Handshakes {
                     return None;
                 }
                 flow.answered = true;
-                Some(flow.syn_mss)
+                Some(Pairing {
+                    syn_mss: flow.syn_mss,
+                    sendsyn: flow.sendsyn,
+                })
             }
         }
     }
@@ -164,9 +187,9 @@ mod tests {
         let syn = Syn::default().sig();
         let sa = synack(&syn);
         assert_eq!(h.admit(&sa, 0), None, "stray SYN+ACK");
-        assert_eq!(h.admit(&syn, 0), Some(0));
+        assert_eq!(h.admit(&syn, 0).map(|p| p.syn_mss), Some(0));
         assert_eq!(h.admit(&syn, 1), None, "retransmission");
-        assert_eq!(h.admit(&sa, 2), Some(1460));
+        assert_eq!(h.admit(&sa, 2).map(|p| p.syn_mss), Some(1460));
         assert_eq!(h.admit(&sa, 3), None, "second SYN+ACK");
         // A new SYN (new sequence number) is fingerprinted again and may be answered again.
         let again = Syn {
@@ -174,8 +197,8 @@ mod tests {
             ..Syn::default()
         }
         .sig();
-        assert_eq!(h.admit(&again, 4), Some(0));
-        assert_eq!(h.admit(&sa, 5), Some(1460));
+        assert_eq!(h.admit(&again, 4).map(|p| p.syn_mss), Some(0));
+        assert_eq!(h.admit(&sa, 5).map(|p| p.syn_mss), Some(1460));
     }
 
     #[test]
@@ -221,6 +244,9 @@ mod tests {
         assert_eq!(h.len(), 3);
         assert_eq!(h.evicted, 2);
         assert_eq!(h.admit(&synack(&syns[0]), 10), None);
-        assert_eq!(h.admit(&synack(&syns[4]), 10), Some(1460));
+        assert_eq!(
+            h.admit(&synack(&syns[4]), 10).map(|p| p.syn_mss),
+            Some(1460)
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! * [`db`] reads a `p0f.fp` file into a [`Database`] of labelled signatures.
 //! * [`packet`] turns a SYN or SYN+ACK into a [`PacketSig`] and prints its raw signature.
 //! * [`flow`] decides which handshake packets are fingerprinted, as p0f does.
+//! * [`observe`] runs frames through all of it: [`Fingerprinter`] → [`Observation`]s.
 //! * [`matcher`] finds a packet's label as p0f 3.09b does ([`Database::match_packet`]).
 //!
 //! The rules follow p0f's code, including where it departs from its README; the
@@ -12,11 +13,16 @@
 pub mod db;
 pub mod flow;
 pub mod matcher;
+pub mod observe;
 pub mod packet;
 pub mod sig;
+
+#[cfg(test)]
+mod agreement;
 
 pub use db::{Database, DbError, Entry, Label};
 pub use flow::Handshakes;
 pub use matcher::TcpMatch;
+pub use observe::{Counts, Fingerprinter, Observation};
 pub use packet::{guess_distance, Direction, NotFingerprinted, PacketSig};
 pub use sig::{quirk, OptionLayout, Quirks, SigError, TcpSig, WindowSize};

@@ -512,6 +512,12 @@ pub(crate) mod tests {
         pub urg: u16,
         pub opts: Vec<u8>,
         pub payload: Vec<u8>,
+        /// The IPv4 reserved flag.
+        pub evil: bool,
+        /// Which client (its address is derived from it).
+        pub client: u16,
+        /// Sent by the server (a SYN+ACK): addresses and ports swapped.
+        pub from_server: bool,
     }
 
     /// Linux's SYN options: mss 1460, sok, ts (ts1 1, ts2 0), nop, ws 7.
@@ -536,6 +542,9 @@ pub(crate) mod tests {
                 urg: 0,
                 opts: LINUX_OPTS.to_vec(),
                 payload: vec![],
+                evil: false,
+                client: 0,
+                from_server: false,
             }
         }
     }
@@ -543,8 +552,13 @@ pub(crate) mod tests {
     impl Syn {
         pub fn bytes(&self) -> Vec<u8> {
             let mut tcp = vec![0u8; 20];
-            tcp[0..2].copy_from_slice(&40000u16.to_be_bytes());
-            tcp[2..4].copy_from_slice(&80u16.to_be_bytes());
+            let (sport, dport) = if self.from_server {
+                (80u16, 40000u16)
+            } else {
+                (40000, 80)
+            };
+            tcp[0..2].copy_from_slice(&sport.to_be_bytes());
+            tcp[2..4].copy_from_slice(&dport.to_be_bytes());
             tcp[4..8].copy_from_slice(&self.seq.to_be_bytes());
             tcp[8..12].copy_from_slice(&self.ack.to_be_bytes());
             let mut opts = self.opts.clone();
@@ -564,12 +578,14 @@ pub(crate) mod tests {
                 ip[4..6].copy_from_slice(&(tcp.len() as u16).to_be_bytes());
                 ip[6] = 6;
                 ip[7] = self.ttl;
-                ip[8] = 0x20;
-                ip[9] = 0x01;
-                ip[23] = 1;
-                ip[24] = 0x20;
-                ip[25] = 0x01;
-                ip[39] = 2;
+                let [hi, lo] = self.client.to_be_bytes();
+                let (c, srv) = if self.from_server { (24, 8) } else { (8, 24) };
+                ip[c..c + 2].copy_from_slice(&[0x20, 0x01]);
+                ip[c + 14] = hi;
+                ip[c + 15] = lo.max(1);
+                ip[srv..srv + 2].copy_from_slice(&[0x20, 0x01]);
+                ip[srv + 1] = 0x02;
+                ip[srv + 15] = 2;
                 ip.extend_from_slice(&tcp);
                 ip
             } else {
@@ -579,11 +595,19 @@ pub(crate) mod tests {
                 ip[1] = self.tos;
                 ip[2..4].copy_from_slice(&((hl + tcp.len()) as u16).to_be_bytes());
                 ip[4..6].copy_from_slice(&self.id.to_be_bytes());
-                ip[6] = if self.df { 0x40 } else { 0 };
+                ip[6] = if self.df { 0x40 } else { 0 } | if self.evil { 0x80 } else { 0 };
                 ip[8] = self.ttl;
                 ip[9] = 6;
-                ip[12..16].copy_from_slice(&[198, 51, 100, 7]);
-                ip[16..20].copy_from_slice(&[203, 0, 113, 9]);
+                let [hi, lo] = self.client.to_be_bytes();
+                let client = [10, hi, lo, 7];
+                let server = [172, 16, 0, 9];
+                let (src, dst) = if self.from_server {
+                    (server, client)
+                } else {
+                    (client, server)
+                };
+                ip[12..16].copy_from_slice(&src);
+                ip[16..20].copy_from_slice(&dst);
                 ip.extend_from_slice(&self.ip_opts);
                 ip.extend_from_slice(&tcp);
                 ip
