@@ -16,6 +16,7 @@ use honeyscope_report::geoip::GeoIp;
 use honeyscope_report::model::PortSpec;
 use honeyscope_report::{html, render, table};
 
+mod fingerprint;
 mod progress;
 
 // mimalloc keeps freed pages for reuse: the ingest and report paths allocate and drop large
@@ -181,6 +182,26 @@ enum Command {
         #[arg(long, default_value = "UTC", value_name = "ZONE")]
         tz: String,
     },
+    /// Fingerprint the TCP handshakes in captures with p0f v3 signatures, as `p0f -r` does.
+    ///
+    /// Prints one line per SYN and SYN+ACK p0f would fingerprint, in p0f's log form after
+    /// the time (client, server, OS label, distance, raw signature; then the link MTU), or
+    /// JSON, or with --summary the OS classes seen per source. Labels agree with Debian's
+    /// p0f 3.09b on the same database (docs/FINGERPRINT.md).
+    Fingerprint {
+        /// pcap or pcapng captures (plain, gzip or zstd).
+        #[arg(required = true)]
+        captures: Vec<PathBuf>,
+        /// The p0f v3 signature database (default: Debian's /etc/p0f/p0f.fp).
+        #[arg(long, value_name = "FILE")]
+        p0f_db: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = fingerprint::FingerprintFormat::Text)]
+        format: fingerprint::FingerprintFormat,
+        /// Print only the OS classes seen per source, with packet counts.
+        #[arg(long)]
+        summary: bool,
+    },
     /// Print the events of inputs or stores, as Honeyd log lines or JSON lines.
     Cat {
         /// Files (any input format) or store directories.
@@ -247,6 +268,12 @@ fn main() -> ExitCode {
             format,
             read,
         } => cat(&inputs, format, &read),
+        Command::Fingerprint {
+            captures,
+            p0f_db,
+            format,
+            summary,
+        } => fingerprint::run(&captures, p0f_db.as_deref(), format, summary),
         Command::Sql {
             query,
             store,

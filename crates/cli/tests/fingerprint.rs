@@ -1,0 +1,229 @@
+//! `honeyscope fingerprint` as a user runs it, and against `p0f -r` on the kernel's own SYNs.
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use honeyscope_wire::{LinkType, PcapWriter};
+
+fn honeyscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_honeyscope"))
+        .args(args)
+        .output()
+        .expect("run honeyscope")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Whether `tool` runs; with `HONEYSCOPE_REQUIRE_TOOLS` set (CI) it must.
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    assert!(
+        ok || std::env::var_os("HONEYSCOPE_REQUIRE_TOOLS").is_none(),
+        "{tool} missing"
+    );
+    ok
+}
+
+const DB: &str = "classes = win,unix,other\n\
+    [mtu]\nlabel = Ethernet or modem\nsig = 1500\n\
+    [tcp:request]\nlabel = s:unix:Linux:3.11 and newer\n\
+    sig = *:64:0:*:mss*20,7:mss,sok,ts,nop,ws:df,id+:0\n\
+    [tcp:response]\nlabel = g:unix:Linux:3.x\n\
+    sig = *:64:0:*:mss*10,*:mss,sok,ts,nop,ws:df:0\n";
+
+/// A Linux SYN (or, from the server, its SYN+ACK) as raw IPv4.
+fn handshake_packet(from_server: bool) -> Vec<u8> {
+    let (src, dst, sport, dport, flags, win, id) = if from_server {
+        (
+            [203, 0, 113, 9],
+            [198, 51, 100, 7],
+            23u16,
+            40000u16,
+            0x12u8,
+            14480u16,
+            0u16,
+        )
+    } else {
+        (
+            [198, 51, 100, 7],
+            [203, 0, 113, 9],
+            40000,
+            23,
+            0x02,
+            29200,
+            0x1234,
+        )
+    };
+    let opts = [
+        2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
+    ];
+    let mut p = vec![0x45, 0, 0, 60];
+    p.extend(id.to_be_bytes());
+    p.extend([0x40, 0, 64, 6, 0, 0]);
+    p.extend(src);
+    p.extend(dst);
+    p.extend(sport.to_be_bytes());
+    p.extend(dport.to_be_bytes());
+    p.extend(1000u32.to_be_bytes());
+    p.extend(if from_server { 1001u32 } else { 0 }.to_be_bytes());
+    p.extend([0xa0, flags]);
+    p.extend(win.to_be_bytes());
+    p.extend([0, 0, 0, 0]);
+    p.extend(opts);
+    p
+}
+
+fn write_capture(path: &Path) {
+    let mut w = PcapWriter::new(std::fs::File::create(path).unwrap(), LinkType::RawIp).unwrap();
+    w.write_frame(1_459_468_801_000_000, &handshake_packet(false))
+        .unwrap();
+    w.write_frame(1_459_468_801_000_100, &handshake_packet(true))
+        .unwrap();
+    w.flush().unwrap();
+}
+
+#[test]
+fn prints_p0f_lines_json_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p0f.fp");
+    std::fs::write(&db, DB).unwrap();
+    let cap = dir.path().join("syn.pcap");
+    write_capture(&cap);
+    let (db, cap) = (db.to_str().unwrap(), cap.to_str().unwrap());
+
+    let out = honeyscope(&["fingerprint", cap, "--p0f-db", db]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
+    assert_eq!(
+        lines,
+        [
+            "2016-04-01T00:00:01.000000Z mod=syn|cli=198.51.100.7/40000|srv=203.0.113.9/23|subj=cli|os=Linux 3.11 and newer|dist=0|params=none|raw_sig=4:64+0:0:1460:mss*20,7:mss,sok,ts,nop,ws:df,id+:0",
+            "2016-04-01T00:00:01.000000Z mod=mtu|cli=198.51.100.7/40000|srv=203.0.113.9/23|subj=cli|link=Ethernet or modem|raw_mtu=1500",
+            "2016-04-01T00:00:01.000100Z mod=syn+ack|cli=198.51.100.7/40000|srv=203.0.113.9/23|subj=srv|os=Linux 3.x|dist=0|params=generic|raw_sig=4:64+0:0:1460:mss*10,7:mss,sok,ts,nop,ws:df:0",
+            "2016-04-01T00:00:01.000100Z mod=mtu|cli=198.51.100.7/40000|srv=203.0.113.9/23|subj=srv|link=Ethernet or modem|raw_mtu=1500",
+        ]
+    );
+    assert!(text(&out.stderr).contains("2 frames, 2 handshake packets fingerprinted"));
+
+    let out = honeyscope(&["fingerprint", cap, "--p0f-db", db, "--format", "json"]);
+    let first: serde_json::Value =
+        serde_json::from_str(text(&out.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(first["os_class"], "Linux");
+    assert_eq!(first["flavor"], "3.11 and newer");
+    assert_eq!(first["mtu"], 1500);
+
+    let out = honeyscope(&["fingerprint", cap, "--p0f-db", db, "--summary"]);
+    assert_eq!(
+        text(&out.stdout),
+        "source\tclass\tpackets\n198.51.100.7\tLinux\t1\n203.0.113.9\tLinux\t1\n"
+    );
+}
+
+#[test]
+fn a_bad_database_or_capture_is_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p0f.fp");
+    std::fs::write(&db, "[tcp:request]\nsig = 1\n").unwrap();
+    let cap = dir.path().join("syn.pcap");
+    write_capture(&cap);
+    let out = honeyscope(&[
+        "fingerprint",
+        cap.to_str().unwrap(),
+        "--p0f-db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("line 2") && err.contains("misplaced sig"),
+        "{err}"
+    );
+    let out = honeyscope(&[
+        "fingerprint",
+        db.to_str().unwrap(),
+        "--p0f-db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+}
+
+/// The kernel's own handshakes on loopback, captured by tcpdump, read by both tools.
+#[test]
+fn agrees_with_p0f_on_the_kernels_handshakes() {
+    if !(have("tcpdump") && have("p0f") && Path::new("/etc/p0f/p0f.fp").exists()) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("lo.pcap");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut dump = Command::new("tcpdump")
+        .args([
+            "-i",
+            "lo",
+            "--immediate-mode",
+            "-U",
+            "-n",
+            "-Z",
+            "root",
+            "-w",
+        ])
+        .arg(&cap)
+        .arg(format!("tcp port {port}"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it listens.
+    let mut stderr = BufReader::new(dump.stderr.take().unwrap());
+    let mut line = String::new();
+    while stderr.read_line(&mut line).unwrap() > 0 && !line.contains("listening on") {
+        line.clear();
+    }
+    for _ in 0..3 {
+        let c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (s, _) = listener.accept().unwrap();
+        drop((c, s));
+    }
+    // SIGINT: tcpdump writes out what it holds and exits.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let _ = Command::new("kill")
+        .args(["-INT", &dump.id().to_string()])
+        .status();
+    let _ = dump.wait();
+
+    let log = dir.path().join("p0f.log");
+    let p0f = Command::new("p0f")
+        .args(["-r", cap.to_str().unwrap(), "-o", log.to_str().unwrap()])
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert!(p0f.status.success(), "{}", text(&p0f.stderr));
+    let theirs: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once("] ").map(|(_, rest)| rest.to_string()))
+        .filter(|l| l.starts_with("mod=syn") || l.starts_with("mod=mtu"))
+        .collect();
+    let out = honeyscope(&["fingerprint", cap.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ours: Vec<String> = text(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(_, rest)| rest.to_string()))
+        .collect();
+    assert_eq!(
+        ours.iter().filter(|l| l.starts_with("mod=syn|")).count(),
+        3,
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(ours, theirs);
+}
