@@ -1,8 +1,9 @@
 //! `honeyscope fingerprint`: p0f v3 fingerprints of the TCP handshakes in captures.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -49,8 +50,9 @@ pub fn run(
 ) -> Result<()> {
     let db = load_database(db_path)?;
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    // source → class → packets.
-    let mut classes: BTreeMap<String, BTreeMap<&'static str, u64>> = BTreeMap::new();
+    // (source, class) → packets.
+    let mut classes: HashMap<(IpAddr, &'static str), u64> = HashMap::new();
+    let mut line = String::with_capacity(256);
     for path in captures {
         let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
         let (reader, _) =
@@ -72,23 +74,17 @@ pub fn run(
                 continue;
             };
             if summary {
-                let (client, server) = obs.endpoints();
-                let who = match obs.sig.direction {
-                    honeyscope_wire::p0f::Direction::Request => client,
-                    honeyscope_wire::p0f::Direction::Response => server,
-                };
-                let host = who
-                    .rsplit_once('/')
-                    .map(|(h, _)| h.to_string())
-                    .unwrap_or(who);
+                // The packet's sender is the host it describes.
                 let class = os_class(obs.found.label.map(|l| l.name.as_str()));
-                *classes.entry(host).or_default().entry(class).or_default() += 1;
+                *classes.entry((obs.sig.src, class)).or_default() += 1;
                 continue;
             }
+            line.clear();
             match format {
-                FingerprintFormat::Text => write_text(&mut out, frame.ts_us, &obs)?,
-                FingerprintFormat::Json => write_json(&mut out, frame.ts_us, &obs)?,
+                FingerprintFormat::Text => text_line(&mut line, frame.ts_us, &obs),
+                FingerprintFormat::Json => json_line(&mut line, frame.ts_us, &obs),
             }
+            out.write_all(line.as_bytes())?;
         }
         let c = fp.counts;
         eprintln!(
@@ -113,34 +109,40 @@ pub fn run(
         }
     }
     if summary {
+        let mut rows: Vec<_> = classes.into_iter().collect();
+        rows.sort();
         writeln!(out, "source\tclass\tpackets")?;
-        for (host, per_class) in &classes {
-            for (class, n) in per_class {
-                writeln!(out, "{host}\t{class}\t{n}")?;
-            }
+        for ((host, class), n) in rows {
+            writeln!(out, "{host}\t{class}\t{n}")?;
         }
     }
     out.flush().context("writing to standard output")?;
     Ok(())
 }
 
-fn write_text(out: &mut impl Write, ts_us: i64, obs: &Observation<'_>) -> Result<()> {
-    let ts = Timestamp(ts_us).to_rfc3339();
-    writeln!(out, "{ts} {obs}")?;
+/// The time, then p0f's log line (and its MTU line), each ending in a newline.
+fn text_line(line: &mut String, ts_us: i64, obs: &Observation<'_>) {
+    use std::fmt::Write as _;
+    let start = line.len();
+    Timestamp(ts_us).write_rfc3339(line);
+    let ts_end = line.len();
+    // Writing into a String cannot fail.
+    let _ = writeln!(line, " {obs}");
     if let Some(mtu) = obs.mtu_line() {
-        writeln!(out, "{ts} {mtu}")?;
+        line.extend_from_within(start..ts_end);
+        let _ = writeln!(line, " {mtu}");
     }
-    Ok(())
 }
 
-fn write_json(out: &mut impl Write, ts_us: i64, obs: &Observation<'_>) -> Result<()> {
+/// One JSON object per packet.
+fn json_line(line: &mut String, ts_us: i64, obs: &Observation<'_>) {
     let (client, server) = obs.endpoints();
     let label = obs.found.label;
     let v = serde_json::json!({
         "ts": Timestamp(ts_us).to_rfc3339(),
         "kind": obs.kind(),
-        "client": client,
-        "server": server,
+        "client": client.to_string(),
+        "server": server.to_string(),
         "label": label.map(|l| l.to_string()),
         "os_class": os_class(label.map(|l| l.name.as_str())),
         "name": label.map(|l| l.name.as_str()),
@@ -151,11 +153,11 @@ fn write_json(out: &mut impl Write, ts_us: i64, obs: &Observation<'_>) -> Result
         "fuzzy": obs.found.fuzzy,
         "distance": obs.found.distance,
         "random_ttl": obs.found.random_ttl(),
-        "params": obs.found.params(obs.sig.tos),
+        "params": obs.found.params(obs.sig.tos).to_string(),
         "raw_sig": obs.sig.raw(obs.syn_mss).to_string(),
         "mtu": obs.mtu.map(|m| m.0),
         "link": obs.mtu.and_then(|m| m.1),
     });
-    writeln!(out, "{v}")?;
-    Ok(())
+    line.push_str(&v.to_string());
+    line.push('\n');
 }

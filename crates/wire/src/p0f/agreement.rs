@@ -251,7 +251,7 @@ fn labels_agree_with_p0f_on_every_signature_shape() {
     while let Some(frame) = reader.next_frame().unwrap() {
         if let Some(obs) = fp.frame(frame.link, frame.data, frame.ts_us) {
             ours.push(obs.to_string());
-            ours.extend(obs.mtu_line());
+            ours.extend(obs.mtu_line().map(|m| m.to_string()));
         }
     }
 

@@ -6,6 +6,8 @@
 //! that state for a bounded number of connections: when full, the oldest is forgotten.
 
 use std::collections::{HashMap, VecDeque};
+
+use ahash::RandomState;
 use std::net::IpAddr;
 
 use super::packet::{Direction, PacketSig};
@@ -13,8 +15,10 @@ use super::packet::{Direction, PacketSig};
 /// How long a SYN waits for its SYN+ACK, in microseconds (p0f's `CONN_MAX_AGE`).
 pub const MAX_AGE_US: i64 = 30_000_000;
 
-/// Connections remembered by default.
-pub const DEFAULT_CAPACITY: usize = 100_000;
+/// Connections remembered by default: p0f's own default (`-m 1000,…`), so that on a busy
+/// capture the same SYN+ACKs go unpaired in both tools. A telescope's SYNs are rarely
+/// answered; a table this size also stays in cache.
+pub const DEFAULT_CAPACITY: usize = 1000;
 
 /// (client, client port, server, server port).
 type Key = (IpAddr, u16, IpAddr, u16);
@@ -47,7 +51,8 @@ fn is_sendsyn(p: &PacketSig) -> bool {
 /// Handshakes in progress.
 #[derive(Debug)]
 pub struct Handshakes {
-    pending: HashMap<Key, Pending>,
+    /// Keyed by addresses an attacker chooses: a randomly keyed hash, fast but not floodable.
+    pending: HashMap<Key, Pending, RandomState>,
     /// Keys in the order their SYNs came, with the SYN's serial and time, for eviction and
     /// expiry (an entry whose serial no longer matches the map's is stale and skipped).
     order: VecDeque<(Key, u64, i64)>,
@@ -67,7 +72,7 @@ impl Handshakes {
     /// A table for at most `capacity` connections (at least 1).
     pub fn with_capacity(capacity: usize) -> Self {
         Handshakes {
-            pending: HashMap::new(),
+            pending: HashMap::default(),
             order: VecDeque::new(),
             serial: 0,
             capacity: capacity.max(1),
@@ -97,7 +102,10 @@ impl Handshakes {
                     return None;
                 }
                 if !self.pending.contains_key(&key) && self.pending.len() >= self.capacity {
-                    self.evict_oldest();
+                    // Like p0f, forget the oldest tenth at once rather than one at a time.
+                    for _ in 0..1 + self.pending.len() / 10 {
+                        self.evict_oldest();
+                    }
                 }
                 self.serial += 1;
                 self.pending.insert(
@@ -241,6 +249,7 @@ mod tests {
         for (t, s) in syns.iter().enumerate() {
             h.admit(s, t as i64);
         }
+        // Full at 3: the oldest goes each time (a tenth of 3, plus one).
         assert_eq!(h.len(), 3);
         assert_eq!(h.evicted, 2);
         assert_eq!(h.admit(&synack(&syns[0]), 10), None);

@@ -42,28 +42,49 @@ impl TcpMatch<'_> {
     }
 
     /// p0f's `params` line: `generic fuzzy random_ttl excess_dist tos:0xNN`, or `none`.
-    pub fn params(&self, tos: u8) -> String {
-        let mut p = Vec::new();
-        if self.generic() {
-            p.push("generic".to_string());
+    pub fn params(&self, tos: u8) -> Params {
+        Params {
+            generic: self.generic(),
+            fuzzy: self.fuzzy,
+            random_ttl: self.random_ttl(),
+            excess_dist: self.distance > MAX_DIST,
+            tos,
         }
-        if self.fuzzy {
-            p.push("fuzzy".to_string());
+    }
+}
+
+/// [`TcpMatch::params`], written without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Params {
+    generic: bool,
+    fuzzy: bool,
+    random_ttl: bool,
+    excess_dist: bool,
+    tos: u8,
+}
+
+impl std::fmt::Display for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut sep = "";
+        for (on, word) in [
+            (self.generic, "generic"),
+            (self.fuzzy, "fuzzy"),
+            (self.random_ttl, "random_ttl"),
+            (self.excess_dist, "excess_dist"),
+        ] {
+            if on {
+                write!(f, "{sep}{word}")?;
+                sep = " ";
+            }
         }
-        if self.random_ttl() {
-            p.push("random_ttl".to_string());
+        if self.tos != 0 {
+            write!(f, "{sep}tos:0x{:02x}", self.tos)?;
+            sep = " ";
         }
-        if self.distance > MAX_DIST {
-            p.push("excess_dist".to_string());
+        if sep.is_empty() {
+            f.write_str("none")?;
         }
-        if tos != 0 {
-            p.push(format!("tos:0x{tos:02x}"));
-        }
-        if p.is_empty() {
-            "none".to_string()
-        } else {
-            p.join(" ")
-        }
+        Ok(())
     }
 }
 
@@ -308,7 +329,7 @@ mod tests {
             r.generic(),
             r.fuzzy,
             r.distance,
-            r.params(p.tos),
+            r.params(p.tos).to_string(),
         )
     }
 

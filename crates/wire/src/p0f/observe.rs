@@ -10,7 +10,7 @@ use std::fmt;
 use super::db::Database;
 use super::flow::Handshakes;
 use super::matcher::TcpMatch;
-use super::packet::{Direction, NotFingerprinted, PacketSig};
+use super::packet::{write_num, Direction, NotFingerprinted, PacketSig};
 use crate::capture::LinkType;
 use crate::probe::link_payload;
 
@@ -49,54 +49,80 @@ impl Observation<'_> {
             .unwrap_or_else(|| "???".to_string())
     }
 
-    /// The distance as p0f prints it: `N`, or `<= N` for a random-TTL signature.
-    pub fn distance(&self) -> String {
-        if self.found.random_ttl() {
-            format!("<= {}", self.found.distance)
-        } else {
-            self.found.distance.to_string()
-        }
-    }
-
-    /// (client, server) as `addr/port`, whichever way the packet went.
-    pub fn endpoints(&self) -> (String, String) {
+    /// (client, server) as p0f writes them, `addr/port`, whichever way the packet went.
+    pub fn endpoints(&self) -> (Endpoint, Endpoint) {
         let s = &self.sig;
-        let src = endpoint(s.src, s.sport);
-        let dst = endpoint(s.dst, s.dport);
+        let src = Endpoint(s.src, s.sport);
+        let dst = Endpoint(s.dst, s.dport);
         match s.direction {
             Direction::Request => (src, dst),
             Direction::Response => (dst, src),
         }
     }
+
+    /// `cli` or `srv`: whose packet it is.
+    fn subject(&self) -> &'static str {
+        match self.sig.direction {
+            Direction::Request => "cli",
+            Direction::Response => "srv",
+        }
+    }
+
+    /// The MTU line p0f logs after the packet's (`mod=mtu|…|link=…|raw_mtu=…`), if any.
+    pub fn mtu_line(&self) -> Option<MtuLine<'_>> {
+        self.mtu.map(|(mtu, link)| MtuLine {
+            obs: self,
+            mtu,
+            link,
+        })
+    }
 }
 
-/// p0f's `addr/port`; IPv6 written out in full groups without leading zeros, as p0f does.
-pub fn endpoint(addr: std::net::IpAddr, port: u16) -> String {
-    match addr {
-        std::net::IpAddr::V4(a) => format!("{a}/{port}"),
-        std::net::IpAddr::V6(a) => {
-            let g = a.segments();
-            format!(
-                "{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}/{port}",
-                g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7]
-            )
+/// An address and port as p0f writes them: `addr/port`, IPv6 in full groups without
+/// leading zeros.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint(pub std::net::IpAddr, pub u16);
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            std::net::IpAddr::V4(a) => {
+                let [o1, o2, o3, o4] = a.octets();
+                for (o, sep) in [(o1, "."), (o2, "."), (o3, "."), (o4, "/")] {
+                    write_num(f, o.into())?;
+                    f.write_str(sep)?;
+                }
+                write_num(f, self.1.into())
+            }
+            std::net::IpAddr::V6(a) => {
+                let g = a.segments();
+                write!(
+                    f,
+                    "{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}/{}",
+                    g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], self.1
+                )
+            }
         }
     }
 }
 
-impl Observation<'_> {
-    /// The MTU line p0f logs after the packet's (`mod=mtu|…|link=…|raw_mtu=…`), if any.
-    pub fn mtu_line(&self) -> Option<String> {
-        let (mtu, link) = self.mtu?;
-        let (cli, srv) = self.endpoints();
-        let subj = match self.sig.direction {
-            Direction::Request => "cli",
-            Direction::Response => "srv",
-        };
-        Some(format!(
-            "mod=mtu|cli={cli}|srv={srv}|subj={subj}|link={}|raw_mtu={mtu}",
-            link.unwrap_or("???")
-        ))
+/// [`Observation::mtu_line`].
+pub struct MtuLine<'a> {
+    obs: &'a Observation<'a>,
+    mtu: u16,
+    link: Option<&'a str>,
+}
+
+impl fmt::Display for MtuLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (cli, srv) = self.obs.endpoints();
+        write!(
+            f,
+            "mod=mtu|cli={cli}|srv={srv}|subj={}|link={}|raw_mtu={}",
+            self.obs.subject(),
+            self.link.unwrap_or("???"),
+            self.mtu
+        )
     }
 }
 
@@ -105,10 +131,6 @@ impl fmt::Display for Observation<'_> {
     /// `mod=syn|cli=…|srv=…|subj=cli|os=…|dist=…|params=…|raw_sig=…`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (cli, srv) = self.endpoints();
-        let subj = match self.sig.direction {
-            Direction::Request => "cli",
-            Direction::Response => "srv",
-        };
         // `app` for an application's label, or any label on p0f's own probes; unlabelled
         // packets are always `os = ???`.
         let key = if self.found.label.is_some_and(|l| l.is_app() || self.sendsyn) {
@@ -118,10 +140,22 @@ impl fmt::Display for Observation<'_> {
         };
         write!(
             f,
-            "mod={}|cli={cli}|srv={srv}|subj={subj}|{key}={}|dist={}|params={}|raw_sig={}",
+            "mod={}|cli={cli}|srv={srv}|subj={}|{key}=",
             self.kind(),
-            self.label(),
-            self.distance(),
+            self.subject()
+        )?;
+        match self.found.label {
+            Some(l) => write!(f, "{l}")?,
+            None => f.write_str("???")?,
+        }
+        f.write_str("|dist=")?;
+        if self.found.random_ttl() {
+            f.write_str("<= ")?;
+        }
+        write_num(f, self.found.distance.into())?;
+        write!(
+            f,
+            "|params={}|raw_sig={}",
             self.found.params(self.sig.tos),
             self.sig.raw(self.syn_mss)
         )

@@ -458,6 +458,23 @@ pub fn window_multiplier(p: &PacketSig, syn_mss: u16) -> Option<WindowMultiple> 
     None
 }
 
+/// Writes `v` in decimal straight to the formatter: a packet's line holds a dozen numbers,
+/// and `fmt`'s integer padding machinery was most of the time spent printing them.
+pub(crate) fn write_num(f: &mut fmt::Formatter<'_>, v: u32) -> fmt::Result {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    f.write_str(std::str::from_utf8(&buf[i..]).unwrap_or_default())
+}
+
 /// [`PacketSig::raw`]: the signature in p0f's raw notation,
 /// `4:64+0:0:1460:mss*20,7:mss,sok,ts,nop,ws:df,id+:0`.
 pub struct RawSig<'a> {
@@ -469,25 +486,35 @@ impl fmt::Display for RawSig<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = self.sig;
         let d = guess_distance(p.ttl);
-        write!(f, "{}:", p.ver)?;
+        write_num(f, p.ver.into())?;
+        f.write_str(":")?;
+        write_num(f, p.ttl.into())?;
         if d > MAX_DIST {
-            write!(f, "{}+?:", p.ttl)?;
+            f.write_str("+?:")?;
         } else {
-            write!(f, "{}+{d}:", p.ttl)?;
+            f.write_str("+")?;
+            write_num(f, d.into())?;
+            f.write_str(":")?;
         }
-        write!(f, "{}:", p.olen)?;
+        write_num(f, p.olen.into())?;
+        f.write_str(":")?;
         // p0f's own probe tool answers with MSS 1331; p0f hides it on responses.
         if p.mss == 1331 && p.direction == Direction::Response {
             f.write_str("*:")?;
         } else {
-            write!(f, "{}:", p.mss)?;
+            write_num(f, p.mss.into())?;
+            f.write_str(":")?;
         }
         match window_multiplier(p, self.syn_mss) {
-            Some(WindowMultiple { times, mtu: true }) => write!(f, "mtu*{times}")?,
-            Some(WindowMultiple { times, mtu: false }) => write!(f, "mss*{times}")?,
-            None => write!(f, "{}", p.win)?,
+            Some(WindowMultiple { times, mtu }) => {
+                f.write_str(if mtu { "mtu*" } else { "mss*" })?;
+                write_num(f, times.into())?;
+            }
+            None => write_num(f, p.win.into())?,
         }
-        write!(f, ",{}:{}:{}:", p.wscale, p.olayout, p.quirks)?;
+        f.write_str(",")?;
+        write_num(f, p.wscale.into())?;
+        write!(f, ":{}:{}:", p.olayout, p.quirks)?;
         f.write_str(if p.payload { "+" } else { "0" })
     }
 }

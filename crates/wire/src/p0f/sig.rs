@@ -154,14 +154,16 @@ impl fmt::Debug for OptionLayout {
 }
 
 impl fmt::Display for OptionLayout {
-    /// p0f's notation: `mss,sok,ts,nop,ws`, unknown kinds as `?N`, EOL as `eol+PAD`.
+    /// p0f's notation: `mss,sok,ts,nop,ws`, unknown kinds as `?N`, EOL as `eol+PAD` (a
+    /// signature may hold kind 0 elsewhere, written `?0`; a packet's EOL is always last).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let last = self.kinds().len().saturating_sub(1);
         for (i, kind) in self.kinds().iter().enumerate() {
             if i > 0 {
                 f.write_str(",")?;
             }
             match kind {
-                0 => write!(f, "eol+{}", self.eol_pad)?,
+                0 if i == last => write!(f, "eol+{}", self.eol_pad)?,
                 1 => f.write_str("nop")?,
                 2 => f.write_str("mss")?,
                 3 => f.write_str("ws")?,
@@ -473,6 +475,8 @@ mod tests {
             "6:64:0:*:%8192,*:mss,?30,sack:ecn,flow:*",
             "*:64-:0:1460:3,10:ws,nop,mss,sok,nop,nop:ecn,uptr+:+",
             "*:64:0:*:*,*:::0",
+            // Found by fuzzing: kind 0 written as `?0` before other options.
+            "*:64:0:*:*,*:?0,nop::0",
         ] {
             let parsed: TcpSig = sig.parse().unwrap_or_else(|e| panic!("{sig}: {e}"));
             assert_eq!(parsed.to_string(), sig);
