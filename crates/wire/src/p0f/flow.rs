@@ -5,11 +5,9 @@
 //! SYN's MSS is one of the divisors it tries on the SYN+ACK's window. [`Handshakes`] keeps
 //! that state for a bounded number of connections: when full, the oldest is forgotten.
 
-use std::collections::{HashMap, VecDeque};
-
-use ahash::RandomState;
 use std::net::IpAddr;
 
+use super::bounded::Bounded;
 use super::packet::{Direction, PacketSig};
 
 /// How long a SYN waits for its SYN+ACK, in microseconds (p0f's `CONN_MAX_AGE`).
@@ -28,8 +26,6 @@ struct Pending {
     seq: u32,
     syn_mss: u16,
     sendsyn: bool,
-    /// Which SYN opened it (matches its entry in `order`).
-    serial: u64,
     answered: bool,
 }
 
@@ -48,18 +44,10 @@ fn is_sendsyn(p: &PacketSig) -> bool {
     p.direction == Direction::Request && p.win == 1337 && p.mss == 1331
 }
 
-/// Handshakes in progress.
+/// Handshakes in progress: connections whose SYN was seen, by (client, port, server, port).
 #[derive(Debug)]
 pub struct Handshakes {
-    /// Keyed by addresses an attacker chooses: a randomly keyed hash, fast but not floodable.
-    pending: HashMap<Key, Pending, RandomState>,
-    /// Keys in the order their SYNs came, with the SYN's serial and time, for eviction and
-    /// expiry (an entry whose serial no longer matches the map's is stale and skipped).
-    order: VecDeque<(Key, u64, i64)>,
-    serial: u64,
-    capacity: usize,
-    /// Connections forgotten because the table was full.
-    pub evicted: u64,
+    pending: Bounded<Key, Pending>,
 }
 
 impl Default for Handshakes {
@@ -72,11 +60,7 @@ impl Handshakes {
     /// A table for at most `capacity` connections (at least 1).
     pub fn with_capacity(capacity: usize) -> Self {
         Handshakes {
-            pending: HashMap::default(),
-            order: VecDeque::new(),
-            serial: 0,
-            capacity: capacity.max(1),
-            evicted: 0,
+            pending: Bounded::new(capacity),
         }
     }
 
@@ -87,47 +71,37 @@ impl Handshakes {
 
     /// Whether none is waiting.
     pub fn is_empty(&self) -> bool {
-        self.pending.is_empty()
+        self.pending.len() == 0
+    }
+
+    /// Connections forgotten because the table was full.
+    pub fn evicted(&self) -> u64 {
+        self.pending.evicted
     }
 
     /// Whether to fingerprint `p`, seen at `now_us`, and what its SYN said. `None`: p0f
     /// would not fingerprint it (a retransmitted SYN, a SYN+ACK to no SYN seen or already
     /// answered).
     pub fn admit(&mut self, p: &PacketSig, now_us: i64) -> Option<Pairing> {
-        self.expire(now_us);
+        self.pending
+            .expire_before(now_us.saturating_sub(MAX_AGE_US));
         match p.direction {
             Direction::Request => {
                 let key = (p.src, p.sport, p.dst, p.dport);
-                if self.pending.get(&key).is_some_and(|f| f.seq == p.seq) {
+                if self.pending.get(&key).is_some_and(|(f, _)| f.seq == p.seq) {
                     return None;
                 }
-                if !self.pending.contains_key(&key) && self.pending.len() >= self.capacity {
-                    // Like p0f, forget the oldest tenth at once rather than one at a time.
-                    for _ in 0..1 + self.pending.len() / 10 {
-                        self.evict_oldest();
-                    }
-                }
-                self.serial += 1;
-                self.pending.insert(
-                    key,
-                    Pending {
-                        seq: p.seq,
-                        syn_mss: p.mss,
-                        sendsyn: is_sendsyn(p),
-                        serial: self.serial,
-                        answered: false,
-                    },
-                );
-                self.order.push_back((key, self.serial, now_us));
-                // Repeated SYNs of one connection leave stale entries; keep them bounded.
-                if self.order.len() > 2 * self.capacity {
-                    let pending = &self.pending;
-                    self.order
-                        .retain(|(k, n, _)| pending.get(k).is_some_and(|f| f.serial == *n));
-                }
+                let sendsyn = is_sendsyn(p);
+                let pending = Pending {
+                    seq: p.seq,
+                    syn_mss: p.mss,
+                    sendsyn,
+                    answered: false,
+                };
+                self.pending.insert(key, pending, now_us);
                 Some(Pairing {
                     syn_mss: 0,
-                    sendsyn: is_sendsyn(p),
+                    sendsyn,
                 })
             }
             Direction::Response => {
@@ -150,28 +124,6 @@ impl Handshakes {
     pub fn forget(&mut self, syn: &PacketSig) {
         self.pending
             .remove(&(syn.src, syn.sport, syn.dst, syn.dport));
-    }
-
-    fn expire(&mut self, now_us: i64) {
-        while let Some(&(key, serial, since)) = self.order.front() {
-            if now_us - since <= MAX_AGE_US {
-                break;
-            }
-            self.order.pop_front();
-            if self.pending.get(&key).is_some_and(|f| f.serial == serial) {
-                self.pending.remove(&key);
-            }
-        }
-    }
-
-    fn evict_oldest(&mut self) {
-        while let Some((key, serial, _)) = self.order.pop_front() {
-            if self.pending.get(&key).is_some_and(|f| f.serial == serial) {
-                self.pending.remove(&key);
-                self.evicted += 1;
-                return;
-            }
-        }
     }
 }
 
@@ -233,7 +185,6 @@ mod tests {
             h.admit(&syn, 0);
         }
         assert_eq!(h.len(), 1);
-        assert!(h.order.len() <= 8);
     }
 
     #[test]
@@ -251,7 +202,7 @@ mod tests {
         }
         // Full at 3: the oldest goes each time (a tenth of 3, plus one).
         assert_eq!(h.len(), 3);
-        assert_eq!(h.evicted, 2);
+        assert_eq!(h.evicted(), 2);
         assert_eq!(h.admit(&synack(&syns[0]), 10), None);
         assert_eq!(
             h.admit(&synack(&syns[4]), 10).map(|p| p.syn_mss),

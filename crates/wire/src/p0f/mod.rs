@@ -2,6 +2,7 @@
 //!
 //! * [`db`] reads a `p0f.fp` file into a [`Database`] of labelled signatures.
 //! * [`packet`] turns a SYN or SYN+ACK into a [`PacketSig`] and prints its raw signature.
+//! * [`cache`] keeps the OS last seen per source, for labelling its later packets.
 //! * [`flow`] decides which handshake packets are fingerprinted, as p0f does.
 //! * [`observe`] runs frames through all of it: [`Fingerprinter`] → [`Observation`]s.
 //! * [`matcher`] finds a packet's label as p0f 3.09b does ([`Database::match_packet`]).
@@ -10,6 +11,8 @@
 //! departures are listed in `docs/FINGERPRINT.md`, and tests check the labels against
 //! Debian's `p0f -r` on the same captures.
 
+mod bounded;
+pub mod cache;
 pub mod db;
 pub mod flow;
 pub mod matcher;
@@ -20,6 +23,7 @@ pub mod sig;
 #[cfg(test)]
 mod agreement;
 
+pub use cache::SourceCache;
 pub use db::{Database, DbError, Entry, Label};
 pub use flow::Handshakes;
 pub use matcher::TcpMatch;

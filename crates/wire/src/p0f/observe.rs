@@ -198,7 +198,7 @@ impl<'a> Fingerprinter<'a> {
 
     /// Connections forgotten because the handshake table was full.
     pub fn evicted(&self) -> u64 {
-        self.handshakes.evicted
+        self.handshakes.evicted()
     }
 
     /// One frame, captured at `time_us`.
