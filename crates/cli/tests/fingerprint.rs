@@ -227,3 +227,195 @@ fn agrees_with_p0f_on_the_kernels_handshakes() {
     );
     assert_eq!(ours, theirs);
 }
+
+/// Two network namespaces joined by a veth pair, removed when dropped.
+struct Namespaces {
+    client: String,
+    server: String,
+}
+
+impl Namespaces {
+    fn new() -> Option<Namespaces> {
+        let id = std::process::id();
+        let ns = Namespaces {
+            client: format!("hsfp-c{id}"),
+            server: format!("hsfp-s{id}"),
+        };
+        let (c, s) = (ns.client.as_str(), ns.server.as_str());
+        let steps: [&[&str]; 8] = [
+            &["netns", "add", c],
+            &["netns", "add", s],
+            &[
+                "link", "add", "fpc", "netns", c, "type", "veth", "peer", "name", "fps", "netns", s,
+            ],
+            &["-n", c, "addr", "add", "198.51.100.1/24", "dev", "fpc"],
+            &["-n", s, "addr", "add", "198.51.100.2/24", "dev", "fps"],
+            &["-n", c, "link", "set", "fpc", "up"],
+            &["-n", s, "link", "set", "fps", "up"],
+            &["-n", s, "link", "set", "lo", "up"],
+        ];
+        for args in steps {
+            let ok = Command::new("ip")
+                .args(args)
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ok {
+                assert!(
+                    std::env::var_os("HONEYSCOPE_REQUIRE_TOOLS").is_none(),
+                    "ip {args:?} failed (needs root and iproute2)"
+                );
+                return None;
+            }
+        }
+        Some(ns)
+    }
+
+    fn exec(&self, ns: &str, args: &[&str]) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", ns]).args(args);
+        c
+    }
+}
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        for ns in [&self.client, &self.server] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+/// The kernel's own SYNs (a connection), `nmap -sS`, `hping3 -S` and `masscan`, sent from one
+/// namespace into another and captured there: both tools read the capture the same way.
+#[test]
+fn agrees_with_p0f_on_scanners_in_a_namespace() {
+    let tools = ["tcpdump", "p0f", "nmap", "hping3", "masscan", "ip"];
+    if !tools.iter().all(|t| have(t)) || !Path::new("/etc/p0f/p0f.fp").exists() {
+        return;
+    }
+    let Some(ns) = Namespaces::new() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("ns.pcap");
+    let mut dump = ns
+        .exec(
+            &ns.server,
+            &[
+                "tcpdump",
+                "-i",
+                "fps",
+                "--immediate-mode",
+                "-U",
+                "-n",
+                "-Z",
+                "root",
+                "-w",
+            ],
+        )
+        .arg(&cap)
+        .arg("tcp")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(dump.stderr.take().unwrap());
+    let mut line = String::new();
+    while stderr.read_line(&mut line).unwrap() > 0 && !line.contains("listening on") {
+        line.clear();
+    }
+    // A listener on 80 so the kernel's and nmap's SYNs get SYN+ACKs; 23 stays closed.
+    let mut listener = ns
+        .exec(
+            &ns.server,
+            &[
+                "python3",
+                "-c",
+                "import socket,time\ns=socket.socket();s.bind(('198.51.100.2',80));s.listen(50)\ntime.sleep(30)",
+            ],
+        )
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let run = |args: &[&str]| {
+        let out = ns.exec(&ns.client, args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    };
+    run(&[
+        "python3",
+        "-c",
+        "import socket\nfor _ in range(2): socket.create_connection(('198.51.100.2',80)).close()",
+    ]);
+    run(&["nmap", "-sS", "-n", "-Pn", "-p", "23,80", "198.51.100.2"]);
+    run(&[
+        "hping3",
+        "-S",
+        "-p",
+        "23",
+        "-c",
+        "2",
+        "-i",
+        "u100000",
+        "198.51.100.2",
+    ]);
+    let mac = text(
+        &Command::new("ip")
+            .args(["-n", &ns.server, "-br", "link", "show", "fps"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    let mac = mac
+        .split_whitespace()
+        .nth(2)
+        .unwrap_or_default()
+        .to_string();
+    run(&[
+        "masscan",
+        "198.51.100.2",
+        "-p23",
+        "--rate",
+        "50",
+        "--wait",
+        "1",
+        "-e",
+        "fpc",
+        "--adapter-ip",
+        "198.51.100.1",
+        "--router-mac",
+        &mac,
+    ]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _ = Command::new("kill")
+        .args(["-INT", &dump.id().to_string()])
+        .status();
+    let _ = dump.wait();
+    let _ = listener.kill();
+    let _ = listener.wait();
+
+    let log = dir.path().join("p0f.log");
+    let p0f = Command::new("p0f")
+        .args(["-r", cap.to_str().unwrap(), "-o", log.to_str().unwrap()])
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert!(p0f.status.success(), "{}", text(&p0f.stderr));
+    let theirs: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once("] ").map(|(_, rest)| rest.to_string()))
+        .filter(|l| l.starts_with("mod=syn") || l.starts_with("mod=mtu"))
+        .collect();
+    let out = honeyscope(&["fingerprint", cap.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ours: Vec<String> = text(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(_, rest)| rest.to_string()))
+        .collect();
+    // Two kernel connections, nmap's two ports, hping3's two probes, masscan's one.
+    let syns = ours.iter().filter(|l| l.starts_with("mod=syn|")).count();
+    assert!(syns >= 7, "{syns} SYNs:\n{}", ours.join("\n"));
+    assert!(
+        ours.iter().any(|l| l.contains("app=NMap SYN scan")),
+        "{}",
+        ours.join("\n")
+    );
+    assert_eq!(ours, theirs);
+}
