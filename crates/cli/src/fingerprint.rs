@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use honeyscope_event::{input, Timestamp};
 use honeyscope_wire::os_class::os_class;
-use honeyscope_wire::p0f::{Database, Fingerprinter, Observation};
+use honeyscope_wire::p0f::{Database, Fingerprinter, Observation, PushText};
 use honeyscope_wire::CaptureReader;
 
 /// Where Debian's `p0f` package puts its database.
@@ -122,15 +122,17 @@ pub fn run(
 
 /// The time, then p0f's log line (and its MTU line), each ending in a newline.
 fn text_line(line: &mut String, ts_us: i64, obs: &Observation<'_>) {
-    use std::fmt::Write as _;
     let start = line.len();
     Timestamp(ts_us).write_rfc3339(line);
     let ts_end = line.len();
-    // Writing into a String cannot fail.
-    let _ = writeln!(line, " {obs}");
+    line.push(' ');
+    obs.push_text(line);
+    line.push('\n');
     if let Some(mtu) = obs.mtu_line() {
         line.extend_from_within(start..ts_end);
-        let _ = writeln!(line, " {mtu}");
+        line.push(' ');
+        mtu.push_text(line);
+        line.push('\n');
     }
 }
 

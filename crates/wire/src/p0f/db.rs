@@ -7,10 +7,9 @@
 //! are read past and counted, not used: honeyscope fingerprints TCP handshakes.
 //! Errors name the line, as p0f's do, and loading stops at the first one, as p0f's does.
 
-use std::fmt;
-
 use super::packet::Direction;
 use super::sig::{SigError, TcpSig};
+use super::text::{display_via_push_text, PushText};
 
 /// What a signature's label says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,15 +32,18 @@ impl Label {
     }
 }
 
-impl fmt::Display for Label {
+impl PushText for Label {
     /// `name flavor`, as p0f prints it after `os =`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.flavor {
-            Some(fl) => write!(f, "{} {fl}", self.name),
-            None => f.write_str(&self.name),
+    fn push_text(&self, out: &mut String) {
+        out.push_str(&self.name);
+        if let Some(fl) = &self.flavor {
+            out.push(' ');
+            out.push_str(fl);
         }
     }
 }
+
+display_via_push_text!(Label);
 
 /// A TCP signature with its label and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

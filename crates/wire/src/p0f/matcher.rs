@@ -14,6 +14,7 @@ use super::packet::{
     guess_distance, window_multiplier, Direction, PacketSig, WindowMultiple, MAX_DIST,
 };
 use super::sig::{quirk, OptionLayout, Quirks, TcpSig, WindowSize};
+use super::text::{display_via_push_text, PushText};
 
 /// The result of matching one packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,9 +64,9 @@ pub struct Params {
     tos: u8,
 }
 
-impl std::fmt::Display for Params {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut sep = "";
+impl PushText for Params {
+    fn push_text(&self, out: &mut String) {
+        let start = out.len();
         for (on, word) in [
             (self.generic, "generic"),
             (self.fuzzy, "fuzzy"),
@@ -73,20 +74,28 @@ impl std::fmt::Display for Params {
             (self.excess_dist, "excess_dist"),
         ] {
             if on {
-                write!(f, "{sep}{word}")?;
-                sep = " ";
+                if out.len() > start {
+                    out.push(' ');
+                }
+                out.push_str(word);
             }
         }
         if self.tos != 0 {
-            write!(f, "{sep}tos:0x{:02x}", self.tos)?;
-            sep = " ";
+            if out.len() > start {
+                out.push(' ');
+            }
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("tos:0x");
+            out.push(HEX[(self.tos >> 4) as usize] as char);
+            out.push(HEX[(self.tos & 15) as usize] as char);
         }
-        if sep.is_empty() {
-            f.write_str("none")?;
+        if out.len() == start {
+            out.push_str("none");
         }
-        Ok(())
     }
 }
+
+display_via_push_text!(Params);
 
 /// The window an observation has: a packet's number, or (when a database checks a new
 /// signature against earlier ones) the new signature's own form.

@@ -19,6 +19,7 @@ pub mod matcher;
 pub mod observe;
 pub mod packet;
 pub mod sig;
+pub mod text;
 
 #[cfg(test)]
 mod agreement;
@@ -30,3 +31,4 @@ pub use matcher::TcpMatch;
 pub use observe::{Counts, Fingerprinter, Observation};
 pub use packet::{guess_distance, Direction, NotFingerprinted, PacketSig};
 pub use sig::{quirk, OptionLayout, Quirks, SigError, TcpSig, WindowSize};
+pub use text::PushText;

@@ -5,12 +5,11 @@
 //! match, and the link MTU its MSS implies. [`Observation`] prints as a line of p0f's log
 //! format (`p0f -o`), so the two tools' outputs compare line by line.
 
-use std::fmt;
-
 use super::db::Database;
 use super::flow::Handshakes;
 use super::matcher::TcpMatch;
-use super::packet::{write_num, Direction, NotFingerprinted, PacketSig};
+use super::packet::{Direction, NotFingerprinted, PacketSig};
+use super::text::{display_via_push_text, push_num, PushText};
 use crate::capture::LinkType;
 use crate::probe::link_payload;
 
@@ -83,26 +82,30 @@ impl Observation<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Endpoint(pub std::net::IpAddr, pub u16);
 
-impl fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl PushText for Endpoint {
+    fn push_text(&self, out: &mut String) {
         match self.0 {
             std::net::IpAddr::V4(a) => {
-                let [o1, o2, o3, o4] = a.octets();
-                for (o, sep) in [(o1, "."), (o2, "."), (o3, "."), (o4, "/")] {
-                    write_num(f, o.into())?;
-                    f.write_str(sep)?;
+                for (i, o) in a.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        out.push('.');
+                    }
+                    push_num(out, o.into());
                 }
-                write_num(f, self.1.into())
             }
             std::net::IpAddr::V6(a) => {
+                use std::fmt::Write as _;
                 let g = a.segments();
-                write!(
-                    f,
-                    "{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}/{}",
-                    g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], self.1
-                )
+                // Writing into a String cannot fail.
+                let _ = write!(
+                    out,
+                    "{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}",
+                    g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7]
+                );
             }
         }
+        out.push('/');
+        push_num(out, self.1.into());
     }
 }
 
@@ -113,54 +116,61 @@ pub struct MtuLine<'a> {
     link: Option<&'a str>,
 }
 
-impl fmt::Display for MtuLine<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl PushText for MtuLine<'_> {
+    fn push_text(&self, out: &mut String) {
         let (cli, srv) = self.obs.endpoints();
-        write!(
-            f,
-            "mod=mtu|cli={cli}|srv={srv}|subj={}|link={}|raw_mtu={}",
-            self.obs.subject(),
-            self.link.unwrap_or("???"),
-            self.mtu
-        )
+        out.push_str("mod=mtu|cli=");
+        cli.push_text(out);
+        out.push_str("|srv=");
+        srv.push_text(out);
+        out.push_str("|subj=");
+        out.push_str(self.obs.subject());
+        out.push_str("|link=");
+        out.push_str(self.link.unwrap_or("???"));
+        out.push_str("|raw_mtu=");
+        push_num(out, self.mtu.into());
     }
 }
 
-impl fmt::Display for Observation<'_> {
+impl PushText for Observation<'_> {
     /// The packet's line of p0f's log, without the time:
     /// `mod=syn|cli=…|srv=…|subj=cli|os=…|dist=…|params=…|raw_sig=…`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fn push_text(&self, out: &mut String) {
         let (cli, srv) = self.endpoints();
+        out.push_str("mod=");
+        out.push_str(self.kind());
+        out.push_str("|cli=");
+        cli.push_text(out);
+        out.push_str("|srv=");
+        srv.push_text(out);
+        out.push_str("|subj=");
+        out.push_str(self.subject());
         // `app` for an application's label, or any label on p0f's own probes; unlabelled
         // packets are always `os = ???`.
-        let key = if self.found.label.is_some_and(|l| l.is_app() || self.sendsyn) {
-            "app"
-        } else {
-            "os"
-        };
-        write!(
-            f,
-            "mod={}|cli={cli}|srv={srv}|subj={}|{key}=",
-            self.kind(),
-            self.subject()
-        )?;
         match self.found.label {
-            Some(l) => write!(f, "{l}")?,
-            None => f.write_str("???")?,
+            Some(l) => {
+                out.push_str(if l.is_app() || self.sendsyn {
+                    "|app="
+                } else {
+                    "|os="
+                });
+                l.push_text(out);
+            }
+            None => out.push_str("|os=???"),
         }
-        f.write_str("|dist=")?;
+        out.push_str("|dist=");
         if self.found.random_ttl() {
-            f.write_str("<= ")?;
+            out.push_str("<= ");
         }
-        write_num(f, self.found.distance.into())?;
-        write!(
-            f,
-            "|params={}|raw_sig={}",
-            self.found.params(self.sig.tos),
-            self.sig.raw(self.syn_mss)
-        )
+        push_num(out, self.found.distance.into());
+        out.push_str("|params=");
+        self.found.params(self.sig.tos).push_text(out);
+        out.push_str("|raw_sig=");
+        self.sig.raw(self.syn_mss).push_text(out);
     }
 }
+
+display_via_push_text!(Endpoint, MtuLine<'_>, Observation<'_>);
 
 /// Counts of what the fingerprinter saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

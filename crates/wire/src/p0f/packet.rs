@@ -4,10 +4,10 @@
 //! The rules are p0f 3.09b's (`process.c`, `fp_tcp.c`), including its choices that its
 //! README does not spell out; `docs/FINGERPRINT.md` lists them.
 
-use std::fmt;
 use std::net::IpAddr;
 
 use super::sig::{quirk, OptionLayout, Quirks};
+use super::text::{display_via_push_text, push_num, PushText};
 
 /// Which side of the handshake a packet is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -458,23 +458,6 @@ pub fn window_multiplier(p: &PacketSig, syn_mss: u16) -> Option<WindowMultiple> 
     None
 }
 
-/// Writes `v` in decimal straight to the formatter: a packet's line holds a dozen numbers,
-/// and `fmt`'s integer padding machinery was most of the time spent printing them.
-pub(crate) fn write_num(f: &mut fmt::Formatter<'_>, v: u32) -> fmt::Result {
-    let mut buf = [0u8; 10];
-    let mut i = buf.len();
-    let mut v = v;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    f.write_str(std::str::from_utf8(&buf[i..]).unwrap_or_default())
-}
-
 /// [`PacketSig::raw`]: the signature in p0f's raw notation,
 /// `4:64+0:0:1460:mss*20,7:mss,sok,ts,nop,ws:df,id+:0`.
 pub struct RawSig<'a> {
@@ -482,42 +465,47 @@ pub struct RawSig<'a> {
     syn_mss: u16,
 }
 
-impl fmt::Display for RawSig<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl PushText for RawSig<'_> {
+    fn push_text(&self, out: &mut String) {
         let p = self.sig;
         let d = guess_distance(p.ttl);
-        write_num(f, p.ver.into())?;
-        f.write_str(":")?;
-        write_num(f, p.ttl.into())?;
+        push_num(out, p.ver.into());
+        out.push(':');
+        push_num(out, p.ttl.into());
         if d > MAX_DIST {
-            f.write_str("+?:")?;
+            out.push_str("+?:");
         } else {
-            f.write_str("+")?;
-            write_num(f, d.into())?;
-            f.write_str(":")?;
+            out.push('+');
+            push_num(out, d.into());
+            out.push(':');
         }
-        write_num(f, p.olen.into())?;
-        f.write_str(":")?;
+        push_num(out, p.olen.into());
+        out.push(':');
         // p0f's own probe tool answers with MSS 1331; p0f hides it on responses.
         if p.mss == 1331 && p.direction == Direction::Response {
-            f.write_str("*:")?;
+            out.push('*');
         } else {
-            write_num(f, p.mss.into())?;
-            f.write_str(":")?;
+            push_num(out, p.mss.into());
         }
+        out.push(':');
         match window_multiplier(p, self.syn_mss) {
             Some(WindowMultiple { times, mtu }) => {
-                f.write_str(if mtu { "mtu*" } else { "mss*" })?;
-                write_num(f, times.into())?;
+                out.push_str(if mtu { "mtu*" } else { "mss*" });
+                push_num(out, times.into());
             }
-            None => write_num(f, p.win.into())?,
+            None => push_num(out, p.win.into()),
         }
-        f.write_str(",")?;
-        write_num(f, p.wscale.into())?;
-        write!(f, ":{}:{}:", p.olayout, p.quirks)?;
-        f.write_str(if p.payload { "+" } else { "0" })
+        out.push(',');
+        push_num(out, p.wscale.into());
+        out.push(':');
+        p.olayout.push_text(out);
+        out.push(':');
+        p.quirks.push_text(out);
+        out.push_str(if p.payload { ":+" } else { ":0" });
     }
 }
+
+display_via_push_text!(RawSig<'_>);
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use super::text::{display_via_push_text, push_num, PushText};
+
 /// One quirk: an odd or telling detail of the IP or TCP header. A set of them is a
 /// [`Quirks`]. The bit values are p0f's own, so sets compare the same way.
 pub mod quirk {
@@ -82,20 +84,19 @@ impl Quirks {
     }
 }
 
-impl fmt::Display for Quirks {
+impl PushText for Quirks {
     /// Comma-separated names in p0f's order (empty for none).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fn push_text(&self, out: &mut String) {
         let mut first = true;
         for (bit, name) in quirk::NAMES {
             if self.0 & bit != 0 {
                 if !first {
-                    f.write_str(",")?;
+                    out.push(',');
                 }
-                f.write_str(name)?;
+                out.push_str(name);
                 first = false;
             }
         }
-        Ok(())
     }
 }
 
@@ -153,29 +154,36 @@ impl fmt::Debug for OptionLayout {
     }
 }
 
-impl fmt::Display for OptionLayout {
+impl PushText for OptionLayout {
     /// p0f's notation: `mss,sok,ts,nop,ws`, unknown kinds as `?N`, EOL as `eol+PAD` (a
     /// signature may hold kind 0 elsewhere, written `?0`; a packet's EOL is always last).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fn push_text(&self, out: &mut String) {
         let last = self.kinds().len().saturating_sub(1);
-        for (i, kind) in self.kinds().iter().enumerate() {
+        for (i, &kind) in self.kinds().iter().enumerate() {
             if i > 0 {
-                f.write_str(",")?;
+                out.push(',');
             }
             match kind {
-                0 if i == last => write!(f, "eol+{}", self.eol_pad)?,
-                1 => f.write_str("nop")?,
-                2 => f.write_str("mss")?,
-                3 => f.write_str("ws")?,
-                4 => f.write_str("sok")?,
-                5 => f.write_str("sack")?,
-                8 => f.write_str("ts")?,
-                k => write!(f, "?{k}")?,
+                0 if i == last => {
+                    out.push_str("eol+");
+                    push_num(out, self.eol_pad.into());
+                }
+                1 => out.push_str("nop"),
+                2 => out.push_str("mss"),
+                3 => out.push_str("ws"),
+                4 => out.push_str("sok"),
+                5 => out.push_str("sack"),
+                8 => out.push_str("ts"),
+                k => {
+                    out.push('?');
+                    push_num(out, k.into());
+                }
             }
         }
-        Ok(())
     }
 }
+
+display_via_push_text!(Quirks, OptionLayout);
 
 /// The window size a reference signature asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
