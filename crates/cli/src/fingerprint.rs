@@ -53,6 +53,7 @@ pub fn run(
     // (source, class) → packets.
     let mut classes: HashMap<(IpAddr, &'static str), u64> = HashMap::new();
     let mut line = String::with_capacity(256);
+    let mut clock = SecondText::default();
     for path in captures {
         let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
         let (reader, _) =
@@ -81,7 +82,7 @@ pub fn run(
             }
             line.clear();
             match format {
-                FingerprintFormat::Text => text_line(&mut line, frame.ts_us, &obs),
+                FingerprintFormat::Text => text_line(&mut line, &mut clock, frame.ts_us, &obs),
                 FingerprintFormat::Json => json_line(&mut line, frame.ts_us, &obs),
             }
             out.write_all(line.as_bytes())?;
@@ -120,10 +121,44 @@ pub fn run(
     Ok(())
 }
 
+/// The last second written, and its text up to the fraction (`2016-04-01T00:00:01.`):
+/// packets come many to a second, so the calendar work is done once per second.
+#[derive(Default)]
+struct SecondText {
+    second: Option<i64>,
+    text: String,
+}
+
+impl SecondText {
+    /// Appends `ts_us` as RFC 3339 with microseconds, like [`Timestamp::write_rfc3339`].
+    fn push(&mut self, out: &mut String, ts_us: i64) {
+        let second = ts_us.div_euclid(1_000_000);
+        if self.second != Some(second) {
+            self.text.clear();
+            Timestamp(second * 1_000_000).write_rfc3339(&mut self.text);
+            // Keep `…:SS.`; the fraction and `Z` are written per packet.
+            self.text.truncate(self.text.len().saturating_sub(7));
+            self.second = Some(second);
+        }
+        out.push_str(&self.text);
+        let micros = ts_us.rem_euclid(1_000_000) as u32;
+        let mut digits = [b'0'; 6];
+        let mut v = micros;
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        for d in digits {
+            out.push(d as char);
+        }
+        out.push('Z');
+    }
+}
+
 /// The time, then p0f's log line (and its MTU line), each ending in a newline.
-fn text_line(line: &mut String, ts_us: i64, obs: &Observation<'_>) {
+fn text_line(line: &mut String, clock: &mut SecondText, ts_us: i64, obs: &Observation<'_>) {
     let start = line.len();
-    Timestamp(ts_us).write_rfc3339(line);
+    clock.push(line, ts_us);
     let ts_end = line.len();
     line.push(' ');
     obs.push_text(line);
@@ -162,4 +197,28 @@ fn json_line(line: &mut String, ts_us: i64, obs: &Observation<'_>) {
     });
     line.push_str(&v.to_string());
     line.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cached_seconds_write_the_same_time_stamps() {
+        let mut clock = SecondText::default();
+        for ts in [
+            0,
+            1,
+            999_999,
+            1_000_000,
+            1_459_468_801_000_100,
+            -1,
+            -1_000_001,
+            86_399_999_999,
+        ] {
+            let mut ours = String::new();
+            clock.push(&mut ours, ts);
+            assert_eq!(ours, Timestamp(ts).to_rfc3339(), "{ts}");
+        }
+    }
 }

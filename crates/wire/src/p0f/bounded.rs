@@ -60,22 +60,21 @@ impl<K: Hash + Eq + Copy, V> Bounded<K, V> {
 
     /// Stores `value` for `key` at `now_us`, as the newest entry.
     pub fn insert(&mut self, key: K, value: V, now_us: i64) {
-        if !self.map.contains_key(&key) && self.map.len() >= self.capacity {
-            for _ in 0..1 + self.map.len() / 10 {
+        self.serial += 1;
+        let serial = self.serial;
+        let slot = Slot {
+            value,
+            at_us: now_us,
+            serial,
+        };
+        self.order.push_back((key, serial, now_us));
+        // Insert first (one hash), then make room if the key was new and the map is over:
+        // the new entry is the newest, so it is not among those forgotten.
+        if self.map.insert(key, slot).is_none() && self.map.len() > self.capacity {
+            for _ in 0..1 + (self.map.len() - 1) / 10 {
                 self.evict_oldest();
             }
         }
-        self.serial += 1;
-        let serial = self.serial;
-        self.map.insert(
-            key,
-            Slot {
-                value,
-                at_us: now_us,
-                serial,
-            },
-        );
-        self.order.push_back((key, serial, now_us));
         // Keys stored again and again leave stale entries behind; keep them bounded.
         if self.order.len() > 2 * self.capacity {
             let map = &self.map;
