@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use honeyscope_wire::{LinkType, PcapWriter};
 
@@ -156,6 +156,71 @@ fn a_bad_database_or_capture_is_one_clear_error() {
     assert!(!out.status.success());
 }
 
+/// A tcpdump writing a capture, started from `cmd` (`tcpdump`, or `ip netns exec NS
+/// tcpdump`) once it says it listens.
+struct Dump(Child);
+
+impl Dump {
+    fn start(mut cmd: Command, iface: &str, cap: &Path, filter: &str) -> Dump {
+        let mut child = cmd
+            .args([
+                "-i",
+                iface,
+                "--immediate-mode",
+                "-U",
+                "-n",
+                "-Z",
+                "root",
+                "-w",
+            ])
+            .arg(cap)
+            .arg(filter)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        while stderr.read_line(&mut line).unwrap() > 0 && !line.contains("listening on") {
+            line.clear();
+        }
+        Dump(child)
+    }
+
+    /// SIGINT: tcpdump writes out what it holds and exits.
+    fn stop(mut self) {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let _ = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+/// The `syn`, `syn+ack` and `mtu` lines of `p0f -r` and of `honeyscope fingerprint` on
+/// one capture, time stamps cut: (p0f's, ours).
+fn both_logs(cap: &Path) -> (Vec<String>, Vec<String>) {
+    let log = cap.with_extension("p0f.log");
+    let p0f = Command::new("p0f")
+        .args(["-r", cap.to_str().unwrap(), "-o", log.to_str().unwrap()])
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert!(p0f.status.success(), "{}", text(&p0f.stderr));
+    let theirs = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once("] ").map(|(_, rest)| rest.to_string()))
+        .filter(|l| l.starts_with("mod=syn") || l.starts_with("mod=mtu"))
+        .collect();
+    let out = honeyscope(&["fingerprint", cap.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ours = text(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(_, rest)| rest.to_string()))
+        .collect();
+    (theirs, ours)
+}
+
 /// The kernel's own handshakes on loopback, captured by tcpdump, read by both tools.
 #[test]
 fn agrees_with_p0f_on_the_kernels_handshakes() {
@@ -166,64 +231,24 @@ fn agrees_with_p0f_on_the_kernels_handshakes() {
     let cap = dir.path().join("lo.pcap");
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let mut dump = Command::new("tcpdump")
-        .args([
-            "-i",
-            "lo",
-            "--immediate-mode",
-            "-U",
-            "-n",
-            "-Z",
-            "root",
-            "-w",
-        ])
-        .arg(&cap)
-        .arg(format!("tcp port {port}"))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until it listens.
-    let mut stderr = BufReader::new(dump.stderr.take().unwrap());
-    let mut line = String::new();
-    while stderr.read_line(&mut line).unwrap() > 0 && !line.contains("listening on") {
-        line.clear();
-    }
+    let dump = Dump::start(
+        Command::new("tcpdump"),
+        "lo",
+        &cap,
+        &format!("tcp port {port}"),
+    );
     for _ in 0..3 {
         let c = TcpStream::connect(("127.0.0.1", port)).unwrap();
         let (s, _) = listener.accept().unwrap();
         drop((c, s));
     }
-    // SIGINT: tcpdump writes out what it holds and exits.
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let _ = Command::new("kill")
-        .args(["-INT", &dump.id().to_string()])
-        .status();
-    let _ = dump.wait();
-
-    let log = dir.path().join("p0f.log");
-    let p0f = Command::new("p0f")
-        .args(["-r", cap.to_str().unwrap(), "-o", log.to_str().unwrap()])
-        .env("TZ", "UTC")
-        .output()
-        .unwrap();
-    assert!(p0f.status.success(), "{}", text(&p0f.stderr));
-    let theirs: Vec<String> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once("] ").map(|(_, rest)| rest.to_string()))
-        .filter(|l| l.starts_with("mod=syn") || l.starts_with("mod=mtu"))
-        .collect();
-    let out = honeyscope(&["fingerprint", cap.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let ours: Vec<String> = text(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' ').map(|(_, rest)| rest.to_string()))
-        .collect();
+    dump.stop();
+    let (theirs, ours) = both_logs(&cap);
     assert_eq!(
         ours.iter().filter(|l| l.starts_with("mod=syn|")).count(),
         3,
         "{}",
-        text(&out.stderr)
+        ours.join("\n")
     );
     assert_eq!(ours, theirs);
 }
@@ -296,31 +321,7 @@ fn agrees_with_p0f_on_scanners_in_a_namespace() {
     let Some(ns) = Namespaces::new() else { return };
     let dir = tempfile::tempdir().unwrap();
     let cap = dir.path().join("ns.pcap");
-    let mut dump = ns
-        .exec(
-            &ns.server,
-            &[
-                "tcpdump",
-                "-i",
-                "fps",
-                "--immediate-mode",
-                "-U",
-                "-n",
-                "-Z",
-                "root",
-                "-w",
-            ],
-        )
-        .arg(&cap)
-        .arg("tcp")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(dump.stderr.take().unwrap());
-    let mut line = String::new();
-    while stderr.read_line(&mut line).unwrap() > 0 && !line.contains("listening on") {
-        line.clear();
-    }
+    let dump = Dump::start(ns.exec(&ns.server, &["tcpdump"]), "fps", &cap, "tcp");
     // A listener on 80 so the kernel's and nmap's SYNs get SYN+ACKs; 23 stays closed.
     let mut listener = ns
         .exec(
@@ -382,33 +383,10 @@ fn agrees_with_p0f_on_scanners_in_a_namespace() {
         "--router-mac",
         &mac,
     ]);
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let _ = Command::new("kill")
-        .args(["-INT", &dump.id().to_string()])
-        .status();
-    let _ = dump.wait();
+    dump.stop();
     let _ = listener.kill();
     let _ = listener.wait();
-
-    let log = dir.path().join("p0f.log");
-    let p0f = Command::new("p0f")
-        .args(["-r", cap.to_str().unwrap(), "-o", log.to_str().unwrap()])
-        .env("TZ", "UTC")
-        .output()
-        .unwrap();
-    assert!(p0f.status.success(), "{}", text(&p0f.stderr));
-    let theirs: Vec<String> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once("] ").map(|(_, rest)| rest.to_string()))
-        .filter(|l| l.starts_with("mod=syn") || l.starts_with("mod=mtu"))
-        .collect();
-    let out = honeyscope(&["fingerprint", cap.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let ours: Vec<String> = text(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' ').map(|(_, rest)| rest.to_string()))
-        .collect();
+    let (theirs, ours) = both_logs(&cap);
     // Two kernel connections, nmap's two ports, hping3's two probes, masscan's one.
     let syns = ours.iter().filter(|l| l.starts_with("mod=syn|")).count();
     assert!(syns >= 7, "{syns} SYNs:\n{}", ours.join("\n"));

@@ -97,12 +97,22 @@ impl PushText for Params {
 
 display_via_push_text!(Params);
 
-/// The window an observation has: a packet's number, or (when a database checks a new
-/// signature against earlier ones) the new signature's own form.
+/// The window an observation has: a number (a packet's, or a new signature's plain
+/// `N`), or — when a database checks a new signature against earlier ones — the new
+/// signature's other form (`*`, `%N`, `mss*N`, `mtu*N`).
 #[derive(Clone, Copy)]
 enum ObservedWindow {
-    Packet(u16),
-    Sig(WindowSize),
+    Number(u16),
+    Form(WindowSize),
+}
+
+impl ObservedWindow {
+    fn of_sig(w: WindowSize) -> Self {
+        match w {
+            WindowSize::Value(n) => ObservedWindow::Number(n),
+            form => ObservedWindow::Form(form),
+        }
+    }
 }
 
 /// What the matcher compares: a packet, or a signature standing in for one.
@@ -181,32 +191,15 @@ fn find<'a>(sigs: &'a [Entry], db: &Database, o: &Observed) -> Found<'a> {
         let window_fits = match (o.win, r.wsize) {
             // Checking a new signature: an earlier one covers its window form only if it is
             // the same form.
-            (ObservedWindow::Sig(w), ref_w) if !matches!(w, WindowSize::Value(_)) => w == ref_w,
-            (_, WindowSize::Any) => true,
-            (win, ref_w) => {
-                let win = match win {
-                    ObservedWindow::Packet(n) | ObservedWindow::Sig(WindowSize::Value(n)) => n,
-                    ObservedWindow::Sig(_) => unreachable!("handled above"),
-                };
-                match ref_w {
-                    WindowSize::Value(n) => win == n,
-                    WindowSize::Multiple(n) => n != 0 && win % n == 0,
-                    WindowSize::Mss(n) => {
-                        o.multiple
-                            == Some(WindowMultiple {
-                                times: n,
-                                mtu: false,
-                            })
-                    }
-                    WindowSize::Mtu(n) => {
-                        o.multiple
-                            == Some(WindowMultiple {
-                                times: n,
-                                mtu: true,
-                            })
-                    }
-                    WindowSize::Any => true,
-                }
+            (ObservedWindow::Form(w), ref_w) => w == ref_w,
+            (ObservedWindow::Number(_), WindowSize::Any) => true,
+            (ObservedWindow::Number(win), WindowSize::Value(n)) => win == n,
+            (ObservedWindow::Number(win), WindowSize::Multiple(n)) => n != 0 && win % n == 0,
+            (ObservedWindow::Number(_), WindowSize::Mss(times)) => {
+                o.multiple == Some(WindowMultiple { times, mtu: false })
+            }
+            (ObservedWindow::Number(_), WindowSize::Mtu(times)) => {
+                o.multiple == Some(WindowMultiple { times, mtu: true })
             }
         };
         if !window_fits {
@@ -235,7 +228,7 @@ impl Database {
             ttl: p.ttl,
             olen: p.olen,
             mss: Some(p.mss),
-            win: ObservedWindow::Packet(p.win),
+            win: ObservedWindow::Number(p.win),
             wscale: Some(p.wscale),
             olayout: p.olayout,
             quirks: p.quirks,
@@ -291,7 +284,7 @@ impl Database {
             ttl: sig.ttl,
             olen: sig.olen,
             mss: sig.mss,
-            win: ObservedWindow::Sig(sig.wsize),
+            win: ObservedWindow::of_sig(sig.wsize),
             wscale: sig.scale,
             olayout: sig.olayout,
             quirks: sig.quirks,

@@ -11,7 +11,8 @@ use super::matcher::TcpMatch;
 use super::packet::{Direction, NotFingerprinted, PacketSig};
 use super::text::{display_via_push_text, push_num, PushText};
 use crate::capture::LinkType;
-use crate::probe::link_payload;
+use crate::probe::{link_payload, ProbeError};
+use etherparse::ether_type;
 
 /// What p0f reports for one handshake packet.
 #[derive(Debug, Clone, Copy)]
@@ -38,14 +39,6 @@ impl Observation<'_> {
             (Direction::Request, true) => "sendsyn probe",
             (Direction::Response, true) => "sendsyn response",
         }
-    }
-
-    /// The label as p0f prints it (`Linux 3.11 and newer`), or `???`.
-    pub fn label(&self) -> String {
-        self.found
-            .label
-            .map(|l| l.to_string())
-            .unwrap_or_else(|| "???".to_string())
     }
 
     /// (client, server) as p0f writes them, `addr/port`, whichever way the packet went.
@@ -179,9 +172,9 @@ pub struct Counts {
     pub frames: u64,
     /// Observations made.
     pub observed: u64,
-    /// Frames that were not IP, or not well-formed.
+    /// Frames or packets too short or inconsistent to read.
     pub malformed: u64,
-    /// TCP packets that were not SYN or SYN+ACK, and non-TCP packets.
+    /// Packets that were not TCP SYN or SYN+ACK, and frames that were not IP.
     pub other: u64,
     /// SYNs p0f skips (retransmissions) and SYN+ACKs to no SYN seen.
     pub unpaired: u64,
@@ -215,7 +208,12 @@ impl<'a> Fingerprinter<'a> {
     pub fn frame(&mut self, link: LinkType, data: &[u8], time_us: i64) -> Option<Observation<'a>> {
         self.counts.frames += 1;
         let ip = match link_payload(link, data) {
-            Ok((_, ip)) => ip,
+            Ok((et, ip)) if et == ether_type::IPV4 || et == ether_type::IPV6 => ip,
+            // ARP, LLDP, a loopback family that is not IP, …
+            Ok(_) | Err(ProbeError::NotIp) => {
+                self.counts.other += 1;
+                return None;
+            }
             Err(_) => {
                 self.counts.malformed += 1;
                 return None;
@@ -258,5 +256,39 @@ impl<'a> Fingerprinter<'a> {
             found,
             mtu,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::packet::tests::Syn;
+    use super::*;
+
+    #[test]
+    fn frames_are_counted_by_what_they_are() {
+        let db = Database::parse("classes = unix\n[tcp:request]\n").unwrap();
+        let mut fp = Fingerprinter::new(&db);
+        let syn = Syn::default().bytes();
+        let mut eth = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+        eth.extend_from_slice(&syn);
+        assert!(fp.frame(LinkType::Ethernet, &eth, 0).is_some());
+        // ARP is not IP: other, not malformed.
+        let mut arp = eth.clone();
+        arp[12..14].copy_from_slice(&[0x08, 0x06]);
+        assert!(fp.frame(LinkType::Ethernet, &arp, 1).is_none());
+        // A loopback family that is not IP.
+        assert!(fp.frame(LinkType::Null, &[7, 0, 0, 0, 0x45], 2).is_none());
+        // Cut short.
+        assert!(fp.frame(LinkType::Ethernet, &eth[..30], 3).is_none());
+        assert_eq!(
+            fp.counts,
+            Counts {
+                frames: 4,
+                observed: 1,
+                malformed: 1,
+                other: 2,
+                unpaired: 0,
+            }
+        );
     }
 }

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use super::sig::{quirk, OptionLayout, Quirks};
 use super::text::{display_via_push_text, push_num, PushText};
+use crate::probe::tcp_flags as flag;
 
 /// Which side of the handshake a packet is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -85,18 +86,6 @@ fn be16(b: &[u8], at: usize) -> u16 {
 
 fn be32(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-/// The TCP flags p0f looks at.
-mod flag {
-    pub const FIN: u8 = 0x01;
-    pub const SYN: u8 = 0x02;
-    pub const RST: u8 = 0x04;
-    pub const PSH: u8 = 0x08;
-    pub const ACK: u8 = 0x10;
-    pub const URG: u8 = 0x20;
-    pub const ECE: u8 = 0x40;
-    pub const CWR: u8 = 0x80;
 }
 
 impl PacketSig {
