@@ -6,15 +6,12 @@ use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::ValueEnum;
 use honeyscope_event::{input, Timestamp};
 use honeyscope_wire::os_class::os_class;
 use honeyscope_wire::p0f::{Database, Fingerprinter, Observation, PushText};
 use honeyscope_wire::CaptureReader;
-
-/// Where Debian's `p0f` package puts its database.
-pub const DEBIAN_P0F_FP: &str = "/etc/p0f/p0f.fp";
 
 /// Output of `honeyscope fingerprint`.
 #[derive(Clone, Copy, ValueEnum)]
@@ -25,18 +22,17 @@ pub enum FingerprintFormat {
     Json,
 }
 
-/// Loads the signature database: `path`, or Debian's when none is given.
+/// Loads the signature database: `path`, or honeyscope's built-in one when none is given.
 pub fn load_database(path: Option<&Path>) -> Result<Database> {
-    let path = match path {
-        Some(p) => p.to_path_buf(),
-        None if Path::new(DEBIAN_P0F_FP).exists() => PathBuf::from(DEBIAN_P0F_FP),
-        None => bail!(
-            "no p0f signature database: pass --p0f-db FILE (Debian's p0f package installs \
-             {DEBIAN_P0F_FP})"
-        ),
+    let Some(path) = path else {
+        return Ok(Database::builtin());
     };
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading the p0f database {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "reading the p0f database {} (leave out --p0f-db to use the built-in one)",
+            path.display()
+        )
+    })?;
     Database::parse(&text).with_context(|| format!("in the p0f database {}", path.display()))
 }
 

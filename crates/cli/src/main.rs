@@ -187,12 +187,13 @@ enum Command {
     /// Prints one line per SYN and SYN+ACK p0f would fingerprint, in p0f's log form after
     /// the time (client, server, OS label, distance, raw signature; then the link MTU), or
     /// JSON, or with --summary the OS classes seen per source. Labels agree with Debian's
-    /// p0f 3.09b on the same database (docs/FINGERPRINT.md).
+    /// p0f 3.09b given the same database (docs/FINGERPRINT.md).
     Fingerprint {
         /// pcap or pcapng captures (plain, gzip or zstd).
         #[arg(required = true)]
         captures: Vec<PathBuf>,
-        /// The p0f v3 signature database (default: Debian's /etc/p0f/p0f.fp).
+        /// A p0f v3 signature database, such as Debian's /etc/p0f/p0f.fp (default: the
+        /// built-in one, docs/FINGERPRINT.md).
         #[arg(long, value_name = "FILE")]
         p0f_db: Option<PathBuf>,
         /// Output format.

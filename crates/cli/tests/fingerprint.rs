@@ -196,12 +196,24 @@ impl Dump {
     }
 }
 
+const DEBIAN_FP: &str = "/etc/p0f/p0f.fp";
+
+/// honeyscope's built-in database, written out for p0f to read.
+fn builtin_fp(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("builtin.fp");
+    std::fs::write(&path, honeyscope_wire::p0f::Database::BUILTIN_TEXT).unwrap();
+    path
+}
+
 /// The `syn`, `syn+ack` and `mtu` lines of `p0f -r` and of `honeyscope fingerprint` on
-/// one capture, time stamps cut: (p0f's, ours).
-fn both_logs(cap: &Path) -> (Vec<String>, Vec<String>) {
+/// one capture with the database `fp`, time stamps cut: (p0f's, ours).
+fn both_logs(cap: &Path, fp: &Path) -> (Vec<String>, Vec<String>) {
     let log = cap.with_extension("p0f.log");
+    let _ = std::fs::remove_file(&log);
     let p0f = Command::new("p0f")
         .args(["-r", cap.to_str().unwrap(), "-o", log.to_str().unwrap()])
+        .arg("-f")
+        .arg(fp)
         .env("TZ", "UTC")
         .output()
         .unwrap();
@@ -212,7 +224,12 @@ fn both_logs(cap: &Path) -> (Vec<String>, Vec<String>) {
         .filter_map(|l| l.split_once("] ").map(|(_, rest)| rest.to_string()))
         .filter(|l| l.starts_with("mod=syn") || l.starts_with("mod=mtu"))
         .collect();
-    let out = honeyscope(&["fingerprint", cap.to_str().unwrap()]);
+    let out = honeyscope(&[
+        "fingerprint",
+        cap.to_str().unwrap(),
+        "--p0f-db",
+        fp.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let ours = text(&out.stdout)
         .lines()
@@ -224,7 +241,7 @@ fn both_logs(cap: &Path) -> (Vec<String>, Vec<String>) {
 /// The kernel's own handshakes on loopback, captured by tcpdump, read by both tools.
 #[test]
 fn agrees_with_p0f_on_the_kernels_handshakes() {
-    if !(have("tcpdump") && have("p0f") && Path::new("/etc/p0f/p0f.fp").exists()) {
+    if !(have("tcpdump") && have("p0f") && Path::new(DEBIAN_FP).exists()) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -243,7 +260,7 @@ fn agrees_with_p0f_on_the_kernels_handshakes() {
         drop((c, s));
     }
     dump.stop();
-    let (theirs, ours) = both_logs(&cap);
+    let (theirs, ours) = both_logs(&cap, Path::new(DEBIAN_FP));
     assert_eq!(
         ours.iter().filter(|l| l.starts_with("mod=syn|")).count(),
         3,
@@ -251,6 +268,13 @@ fn agrees_with_p0f_on_the_kernels_handshakes() {
         ours.join("\n")
     );
     assert_eq!(ours, theirs);
+    // The built-in database: loopback's MSS (65495) fits no kernel era's window rule, so
+    // the generic Linux signature answers, for p0f as for us.
+    let (theirs, ours) = both_logs(&cap, &builtin_fp(dir.path()));
+    assert_eq!(ours, theirs);
+    for l in ours.iter().filter(|l| l.starts_with("mod=syn")) {
+        assert!(l.contains("|os=Linux 2.6 and newer|"), "{l}");
+    }
 }
 
 /// Two network namespaces joined by a veth pair, removed when dropped.
@@ -315,7 +339,7 @@ impl Drop for Namespaces {
 #[test]
 fn agrees_with_p0f_on_scanners_in_a_namespace() {
     let tools = ["tcpdump", "p0f", "nmap", "hping3", "masscan", "ip"];
-    if !tools.iter().all(|t| have(t)) || !Path::new("/etc/p0f/p0f.fp").exists() {
+    if !tools.iter().all(|t| have(t)) || !Path::new(DEBIAN_FP).exists() {
         return;
     }
     let Some(ns) = Namespaces::new() else { return };
@@ -386,7 +410,7 @@ fn agrees_with_p0f_on_scanners_in_a_namespace() {
     dump.stop();
     let _ = listener.kill();
     let _ = listener.wait();
-    let (theirs, ours) = both_logs(&cap);
+    let (theirs, ours) = both_logs(&cap, Path::new(DEBIAN_FP));
     // Two kernel connections, nmap's two ports, hping3's two probes, masscan's one.
     let syns = ours.iter().filter(|l| l.starts_with("mod=syn|")).count();
     assert!(syns >= 7, "{syns} SYNs:\n{}", ours.join("\n"));
@@ -396,4 +420,44 @@ fn agrees_with_p0f_on_scanners_in_a_namespace() {
         ours.join("\n")
     );
     assert_eq!(ours, theirs);
+
+    // The built-in database names every sender, and p0f reading it agrees.
+    let (theirs, ours) = both_logs(&cap, &builtin_fp(dir.path()));
+    assert_eq!(ours, theirs);
+    let label_of = |port: &str, client: &str| -> Vec<String> {
+        ours.iter()
+            .filter(|l| {
+                l.starts_with("mod=syn|") && l.contains(&format!("srv=198.51.100.2/{port}|"))
+            })
+            .filter(|l| l.contains(&format!("cli=198.51.100.1/{client}")))
+            .filter_map(|l| {
+                l.split('|')
+                    .find(|f| f.starts_with("os=") || f.starts_with("app="))
+            })
+            .map(String::from)
+            .collect()
+    };
+    let all = ours.join("\n");
+    let kernel_and_nmap = label_of("80", "");
+    assert!(
+        kernel_and_nmap
+            .iter()
+            .filter(|l| *l == "os=Linux 4.20 and newer")
+            .count()
+            == 2,
+        "{all}"
+    );
+    assert!(
+        kernel_and_nmap.iter().any(|l| l == "app=nmap SYN scan"),
+        "{all}"
+    );
+    let on_23 = label_of("23", "");
+    for want in ["app=nmap SYN scan", "app=hping3", "app=masscan"] {
+        assert!(on_23.iter().any(|l| l == want), "no {want}:\n{all}");
+    }
+    assert!(
+        ours.iter()
+            .any(|l| l.starts_with("mod=syn+ack|") && l.contains("|os=Linux 4.20 and newer|")),
+        "{all}"
+    );
 }

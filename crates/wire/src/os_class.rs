@@ -19,6 +19,7 @@ const CLASSES: &[(&str, &str)] = &[
     ("win", "Windows"),
     ("solaris", "Solaris"),
     ("sunos", "Solaris"),
+    ("illumos", "Solaris"),
     ("freebsd", "FreeBSD"),
     ("openbsd", "OpenBSD"),
     ("netbsd", "NetBSD"),
@@ -35,6 +36,8 @@ const CLASSES: &[(&str, &str)] = &[
     ("nmap", "scanner"),
     ("masscan", "scanner"),
     ("zmap", "scanner"),
+    ("hping3", "scanner"),
+    ("mirai", "scanner"),
 ];
 
 /// The OS class of a fingerprint label.

@@ -3,6 +3,7 @@
 //! at all) go through Debian's `p0f -r` and through [`Fingerprinter`]; every line of the
 //! two logs must be the same.
 
+use std::path::Path;
 use std::process::Command;
 
 use super::packet::tests::Syn;
@@ -14,8 +15,7 @@ const P0F_FP: &str = "/etc/p0f/p0f.fp";
 
 /// Whether the real tools are here; when `HONEYSCOPE_REQUIRE_TOOLS` is set (CI) they must be.
 fn have_p0f() -> bool {
-    let here =
-        std::path::Path::new(P0F_FP).exists() && Command::new("p0f").arg("-h").output().is_ok();
+    let here = Path::new(P0F_FP).exists() && Command::new("p0f").arg("-h").output().is_ok();
     assert!(
         here || std::env::var_os("HONEYSCOPE_REQUIRE_TOOLS").is_none(),
         "p0f missing (apt-get install p0f)"
@@ -204,10 +204,28 @@ fn capture_packets(db: &Database) -> Vec<Vec<u8>> {
 
 #[test]
 fn labels_agree_with_p0f_on_every_signature_shape() {
-    if !have_p0f() {
-        return;
+    if have_p0f() {
+        agree_with_p0f(Path::new(P0F_FP), "HONEYSCOPE_KEEP_SHAPES_PCAP");
     }
-    let text = std::fs::read_to_string(P0F_FP).unwrap();
+}
+
+/// The same for our own database: p0f reads it, and labels as we do.
+#[test]
+fn labels_agree_with_p0f_on_the_builtin_database() {
+    if have_p0f() {
+        let dir = tempfile::tempdir().unwrap();
+        let fp = dir.path().join("builtin.fp");
+        std::fs::write(&fp, Database::BUILTIN_TEXT).unwrap();
+        agree_with_p0f(&fp, "HONEYSCOPE_KEEP_BUILTIN_SHAPES_PCAP");
+    }
+}
+
+/// Runs packets shaped after every signature in `fp` through `p0f -r -f fp` and through
+/// our fingerprinter; the logs must be the same line for line. `keep` names an environment
+/// variable that, when set, is where the capture is kept (for other tools, such as the
+/// huginn-net comparison in docs/FINGERPRINT.md).
+fn agree_with_p0f(fp: &Path, keep: &str) {
+    let text = std::fs::read_to_string(fp).unwrap();
     let db = Database::parse(&text).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pcap = dir.path().join("shapes.pcap");
@@ -219,6 +237,9 @@ fn labels_agree_with_p0f_on_every_signature_shape() {
     }
     w.flush().unwrap();
     drop(w);
+    if let Some(keep) = std::env::var_os(keep) {
+        std::fs::copy(&pcap, keep).unwrap();
+    }
 
     let log = dir.path().join("p0f.log");
     let out = Command::new("p0f")
@@ -226,7 +247,7 @@ fn labels_agree_with_p0f_on_every_signature_shape() {
             "-r",
             pcap.to_str().unwrap(),
             "-f",
-            P0F_FP,
+            fp.to_str().unwrap(),
             "-o",
             log.to_str().unwrap(),
         ])

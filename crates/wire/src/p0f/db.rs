@@ -130,6 +130,16 @@ impl Database {
             .map(|(_, name)| name.as_str())
     }
 
+    /// The text of honeyscope's own signature database (`builtin.fp`, p0f v3 format),
+    /// written from documented facts about each stack; see `docs/FINGERPRINT.md`.
+    pub const BUILTIN_TEXT: &'static str = include_str!("builtin.fp");
+
+    /// honeyscope's own signature database, for when the user names no `p0f.fp`.
+    pub fn builtin() -> Database {
+        // The file is fixed at build time and tested to parse.
+        Database::parse(Self::BUILTIN_TEXT).expect("builtin.fp parses")
+    }
+
     /// Parses a `p0f.fp` file.
     pub fn parse(text: &str) -> Result<Database, DbError> {
         let mut db = Database::default();

@@ -1,6 +1,7 @@
 //! Passive OS fingerprinting of TCP handshakes with p0f v3 signatures.
 //!
-//! * [`db`] reads a `p0f.fp` file into a [`Database`] of labelled signatures.
+//! * [`db`] reads a `p0f.fp` file into a [`Database`] of labelled signatures, or gives
+//!   honeyscope's own (`builtin.fp`, [`Database::builtin`]).
 //! * [`packet`] turns a SYN or SYN+ACK into a [`PacketSig`] and prints its raw signature.
 //! * [`cache`] keeps the OS last seen per source, for labelling its later packets.
 //! * [`flow`] decides which handshake packets are fingerprinted, as p0f does.
@@ -23,6 +24,8 @@ pub mod text;
 
 #[cfg(test)]
 mod agreement;
+#[cfg(test)]
+mod builtin_facts;
 
 pub use cache::SourceCache;
 pub use db::{Database, DbError, Entry, Label};
