@@ -211,23 +211,17 @@ sig   = *:64:0:*:16384,6:mss,nop,nop,sok,nop,ws,nop,nop,ts:df,id+:0
 label = g:unix:OpenBSD:
 sig   = *:64:0:*:*,*:mss,nop,nop,sok,nop,ws,nop,nop,ts:df,id+:0
 
-; --- Solaris and illumos ---------------------------------------------------------------
-; usr/src/uts/common/inet: TTL 255 (ip_tunables.c); window scale and timestamps on by
-; default, options mss,sok,ts,nop,ws (tcp_output.c, tcp_tunables.c); the SYN window is the
-; receive buffer rounded to the MSS, scaled: 49152 bytes (Solaris 10) gives 34 * 1460 with
-; scale 0, 128000 (illumos today) gives 44 * 1460 with scale 1.
+; --- Solaris ---------------------------------------------------------------------------
+; usr/src/uts/common/inet/tcp: TCP's own TTL is 64 (tcp_tunables.c, _ipv4_ttl; IP's 255 is
+; for other protocols); window scale and timestamps on by default, options mss,sok,ts,nop,ws
+; (tcp_output.c, tcp_tunables.c): the layout, TTL and DF of Linux. What tells Solaris 10
+; apart is its window: the 49152-byte receive buffer rounded up to the MSS, 34 * 1460, with
+; scale 0 (tcp.c, tcp_set_ws_value). illumos today (128000 bytes, 44 * 1460, scale 1) looks
+; like Linux 4.20 and later, so it has no signature of its own.
 
 label = s:unix:Solaris:10
-sig   = *:255:0:*:mss*34,0:mss,sok,ts,nop,ws:df,id+:0
-sig   = *:255:0:*:mss*34,0:mss,sok,ts,nop,ws:df:0
-
-label = s:unix:illumos:
-sig   = *:255:0:*:mss*44,1:mss,sok,ts,nop,ws:df,id+:0
-sig   = *:255:0:*:mss*44,1:mss,sok,ts,nop,ws:df:0
-
-label = g:unix:Solaris:or illumos
-sig   = *:255:0:*:*,*:mss,sok,ts,nop,ws:df,id+:0
-sig   = *:255:0:*:*,*:mss,sok,ts,nop,ws:df:0
+sig   = *:64:0:*:mss*34,0:mss,sok,ts,nop,ws:df,id+:0
+sig   = *:64:0:*:mss*34,0:mss,sok,ts,nop,ws:df:0
 
 ; --- Cisco IOS -------------------------------------------------------------------------
 ; A public capture of two Cisco IOS devices (SSH banners "Cisco-1.25"): TTL 255, no DF,
@@ -314,13 +308,15 @@ sig   = *:64:0:*:*,*:mss,sok,ts,nop,ws:df,flow:0
 sig   = *:64:0:*:*,*:mss,sok,ts,nop,ws:df:0
 
 ; --- Windows ---------------------------------------------------------------------------
-; As its SYNs, with timestamps only when the client offered them (then mss,nop,ws,sok,ts).
+; As its SYNs, with timestamps only when the client offered them (then mss,nop,ws,sok,ts;
+; XP answers with window scale 0 and a TSval of 0, p0f's ts1-).
 ; The SYN+ACK window was 8192 up to Windows 10 1607 / Server 2016 and 65535 from 1703 and
 ; Server 2019 on (public captures).
 
 label = s:win:Windows:XP
 sig   = *:128:0:*:65535,0:mss,nop,nop,sok:df,id+:0
-sig   = *:128:0:*:mss*44,0:mss,nop,ws,nop,nop,ts,nop,nop,sok:df,id+:0
+sig   = *:128:0:*:65535,0:mss,nop,ws,nop,nop,ts,nop,nop,sok:df,id+,ts1-:0
+sig   = *:128:0:*:mss*44,0:mss,nop,ws,nop,nop,ts,nop,nop,sok:df,id+,ts1-:0
 
 label = s:win:Windows:Vista to 10 1607
 sig   = *:128:0:*:8192,8:mss,nop,ws,nop,nop,sok:df,id+:0
@@ -353,6 +349,6 @@ sig   = *:64:0:*:65535,*:mss,nop,ws,nop,nop,ts,sok,eol+1:df,ecn:0
 label = g:unix:OpenBSD:
 sig   = *:64:0:*:16384,*:mss,nop,nop,sok,nop,ws,nop,nop,ts:df,id+:0
 
-label = g:unix:Solaris:or illumos
-sig   = *:255:0:*:*,*:mss,sok,ts,nop,ws:df,id+:0
-sig   = *:255:0:*:*,*:mss,sok,ts,nop,ws:df:0
+label = s:unix:Solaris:10
+sig   = *:64:0:*:mss*34,0:mss,sok,ts,nop,ws:df,id+:0
+sig   = *:64:0:*:mss*34,0:mss,sok,ts,nop,ws:df:0

@@ -97,8 +97,8 @@ fn cases() -> Vec<(&'static str, Syn, &'static str, bool)> {
         ("FreeBSD", syn(64, 11, true, 0, 65535, "mss1460,nop,ws6,sok,ts"), "FreeBSD", false),
         ("OpenBSD", syn(64, 11, true, 0xbeef, 16384, "mss1460,nop,nop,sok,nop,ws6,nop,nop,ts"), "OpenBSD", false),
         ("OpenBSD 5.5", syn(64, 9, true, 49314, 16384, "mss1460,nop,nop,sok,nop,ws0,nop,nop,ts"), "OpenBSD", false),
-        ("Solaris 10", syn(255, 20, true, 0x77, 49640, "mss1460,sok,ts,nop,ws0"), "Solaris 10", false),
-        ("illumos", syn(255, 20, true, 0x77, 64240, "mss1460,sok,ts,nop,ws1"), "illumos", false),
+        ("Solaris 10", syn(64, 20, true, 0x77, 49640, "mss1460,sok,ts,nop,ws0"), "Solaris 10", false),
+        ("Solaris 10 SYN+ACK", synack(syn(64, 20, true, 0x78, 49232, "mss1460,sok,ts,nop,ws0")), "Solaris 10", false),
         ("Cisco IOS", syn(255, 0, false, 1568, 4128, "mss1460"), "Cisco IOS", false),
         // Tools that write their own packets.
         ("nmap -sS", syn(64, 64 - 41, false, 0x4a1f, 1024, "mss1460"), "nmap SYN scan", false),
