@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use honeyscope_event::input::{self, Compression, InputFormat};
-use honeyscope_event::{
-    honeyd, jsonl, Event, LocalZone, PacketEvent, PacketKind, TcpFlags, Timestamp,
-};
+use honeyscope_event::{honeyd, jsonl, Event, LocalZone, PacketEvent, Timestamp};
 use honeyscope_wire::capture::{CaptureError, CaptureReader, Frame};
 use honeyscope_wire::probe::{probe_from_frame, ProbeError};
 
@@ -224,23 +222,17 @@ pub fn parse_lines(
 pub fn event_from_frame(frame: &Frame<'_>, sensor: &Option<Arc<str>>) -> Result<Event, ProbeError> {
     let probe = probe_from_frame(frame.link, frame.data)?;
     let time = Timestamp::from_micros(frame.ts_us).unwrap_or_default();
-    let mut p = PacketEvent::new(time, PacketKind::Probe, probe.proto, probe.src, probe.dst);
+    let mut p = PacketEvent::probe(
+        time,
+        probe.proto,
+        probe.src,
+        probe.dst,
+        matches!(probe.proto, 6 | 17).then_some((probe.sport, probe.dport)),
+        probe.icmp,
+        probe.ip_len,
+        (probe.proto == 6).then_some(probe.tcp_flags),
+    );
     p.sensor = sensor.clone();
-    match probe.proto {
-        6 | 17 => {
-            p.sport = Some(probe.sport);
-            p.dport = Some(probe.dport);
-        }
-        _ => {}
-    }
-    if let Some((t, c)) = probe.icmp {
-        p.icmp_type = Some(t);
-        p.icmp_code = Some(c);
-    }
-    p.ip_len = Some(probe.ip_len);
-    if probe.proto == 6 {
-        p.tcp_flags = Some(TcpFlags(probe.tcp_flags));
-    }
     Ok(Event::Packet(p))
 }
 

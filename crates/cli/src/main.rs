@@ -18,6 +18,7 @@ use honeyscope_report::{html, render, table};
 
 mod fingerprint;
 mod progress;
+mod sense;
 
 // mimalloc keeps freed pages for reuse: the ingest and report paths allocate and drop large
 // Arrow and Parquet buffers per batch, which the system allocator maps and zeroes afresh.
@@ -182,6 +183,40 @@ enum Command {
         #[arg(long, default_value = "UTC", value_name = "ZONE")]
         tz: String,
     },
+    /// Run the sensor: log every packet to the claimed addresses (Honeyd log and JSON lines
+    /// in the log directory) and answer each as its template and personality say.
+    ///
+    /// Without --config it runs the built-in one (the seed study's: one /24, web on 80 and
+    /// 8080, Telnet on 23 and 2323, every other port only logged; --print-config shows it).
+    /// For now it reads a capture (--pcap) and writes its replies to a capture (--replies);
+    /// the live sources come next (docs/SENSOR.md).
+    Sense {
+        /// The sensor's TOML config (default: the built-in one).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Run on the packets of this capture (pcap or pcapng, plain, gzip or zstd).
+        #[arg(long, value_name = "FILE")]
+        pcap: Option<PathBuf>,
+        /// Write the replies to this capture (raw IPv4).
+        #[arg(long, value_name = "FILE")]
+        replies: Option<PathBuf>,
+        /// Directory for honeyd.log and events.jsonl (default: the config's data_dir).
+        #[arg(long, value_name = "DIR")]
+        log_dir: Option<PathBuf>,
+        /// Time zone of the Honeyd log's local timestamps (IANA name, UTC, +09:00, local).
+        #[arg(long, default_value = "local", value_name = "ZONE")]
+        tz: String,
+        /// A p0f v3 signature database for the sources' OS (default: the built-in one).
+        #[arg(long, value_name = "FILE")]
+        p0f_db: Option<PathBuf>,
+        /// The SYN cookie key, 32 hex digits, for replies that are the same on every run
+        /// (default: random).
+        #[arg(long, value_name = "HEX")]
+        cookie_key: Option<String>,
+        /// Print the built-in config (a commented starting point for your own) and exit.
+        #[arg(long)]
+        print_config: bool,
+    },
     /// Fingerprint the TCP handshakes in captures with p0f v3 signatures, as `p0f -r` does.
     ///
     /// Prints one line per SYN and SYN+ACK p0f would fingerprint, in p0f's log form after
@@ -269,6 +304,25 @@ fn main() -> ExitCode {
             format,
             read,
         } => cat(&inputs, format, &read),
+        Command::Sense {
+            config,
+            pcap,
+            replies,
+            log_dir,
+            tz,
+            p0f_db,
+            cookie_key,
+            print_config,
+        } => sense::run(sense::SenseArgs {
+            config,
+            pcap,
+            replies,
+            log_dir,
+            tz,
+            p0f_db,
+            cookie_key,
+            print_config,
+        }),
         Command::Fingerprint {
             captures,
             p0f_db,

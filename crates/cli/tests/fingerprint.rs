@@ -1,37 +1,14 @@
 //! `honeyscope fingerprint` as a user runs it, and against `p0f -r` on the kernel's own SYNs.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
+
+use common::{have, honeyscope, text, Dump, Namespaces};
 
 use honeyscope_wire::{LinkType, PcapWriter};
-
-fn honeyscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_honeyscope"))
-        .args(args)
-        .output()
-        .expect("run honeyscope")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Whether `tool` runs; with `HONEYSCOPE_REQUIRE_TOOLS` set (CI) it must.
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    assert!(
-        ok || std::env::var_os("HONEYSCOPE_REQUIRE_TOOLS").is_none(),
-        "{tool} missing"
-    );
-    ok
-}
 
 const DB: &str = "classes = win,unix,other\n\
     [mtu]\nlabel = Ethernet or modem\nsig = 1500\n\
@@ -156,46 +133,6 @@ fn a_bad_database_or_capture_is_one_clear_error() {
     assert!(!out.status.success());
 }
 
-/// A tcpdump writing a capture, started from `cmd` (`tcpdump`, or `ip netns exec NS
-/// tcpdump`) once it says it listens.
-struct Dump(Child);
-
-impl Dump {
-    fn start(mut cmd: Command, iface: &str, cap: &Path, filter: &str) -> Dump {
-        let mut child = cmd
-            .args([
-                "-i",
-                iface,
-                "--immediate-mode",
-                "-U",
-                "-n",
-                "-Z",
-                "root",
-                "-w",
-            ])
-            .arg(cap)
-            .arg(filter)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        while stderr.read_line(&mut line).unwrap() > 0 && !line.contains("listening on") {
-            line.clear();
-        }
-        Dump(child)
-    }
-
-    /// SIGINT: tcpdump writes out what it holds and exits.
-    fn stop(mut self) {
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        let _ = Command::new("kill")
-            .args(["-INT", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
 const DEBIAN_FP: &str = "/etc/p0f/p0f.fp";
 
 /// honeyscope's built-in database, written out for p0f to read.
@@ -277,63 +214,6 @@ fn agrees_with_p0f_on_the_kernels_handshakes() {
     }
 }
 
-/// Two network namespaces joined by a veth pair, removed when dropped.
-struct Namespaces {
-    client: String,
-    server: String,
-}
-
-impl Namespaces {
-    fn new() -> Option<Namespaces> {
-        let id = std::process::id();
-        let ns = Namespaces {
-            client: format!("hsfp-c{id}"),
-            server: format!("hsfp-s{id}"),
-        };
-        let (c, s) = (ns.client.as_str(), ns.server.as_str());
-        let steps: [&[&str]; 8] = [
-            &["netns", "add", c],
-            &["netns", "add", s],
-            &[
-                "link", "add", "fpc", "netns", c, "type", "veth", "peer", "name", "fps", "netns", s,
-            ],
-            &["-n", c, "addr", "add", "198.51.100.1/24", "dev", "fpc"],
-            &["-n", s, "addr", "add", "198.51.100.2/24", "dev", "fps"],
-            &["-n", c, "link", "set", "fpc", "up"],
-            &["-n", s, "link", "set", "fps", "up"],
-            &["-n", s, "link", "set", "lo", "up"],
-        ];
-        for args in steps {
-            let ok = Command::new("ip")
-                .args(args)
-                .status()
-                .is_ok_and(|s| s.success());
-            if !ok {
-                assert!(
-                    std::env::var_os("HONEYSCOPE_REQUIRE_TOOLS").is_none(),
-                    "ip {args:?} failed (needs root and iproute2)"
-                );
-                return None;
-            }
-        }
-        Some(ns)
-    }
-
-    fn exec(&self, ns: &str, args: &[&str]) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", ns]).args(args);
-        c
-    }
-}
-
-impl Drop for Namespaces {
-    fn drop(&mut self) {
-        for ns in [&self.client, &self.server] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-    }
-}
-
 /// The kernel's own SYNs (a connection), `nmap -sS`, `hping3 -S` and `masscan`, sent from one
 /// namespace into another and captured there: both tools read the capture the same way.
 #[test]
@@ -342,10 +222,12 @@ fn agrees_with_p0f_on_scanners_in_a_namespace() {
     if !tools.iter().all(|t| have(t)) || !Path::new(DEBIAN_FP).exists() {
         return;
     }
-    let Some(ns) = Namespaces::new() else { return };
+    let Some(ns) = Namespaces::new("fp", "198.51.100.1/24", "198.51.100.2/24") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let cap = dir.path().join("ns.pcap");
-    let dump = Dump::start(ns.exec(&ns.server, &["tcpdump"]), "fps", &cap, "tcp");
+    let dump = Dump::start(ns.exec(&ns.server, &["tcpdump"]), &ns.links.1, &cap, "tcp");
     // A listener on 80 so the kernel's and nmap's SYNs get SYN+ACKs; 23 stays closed.
     let mut listener = ns
         .exec(
@@ -380,18 +262,7 @@ fn agrees_with_p0f_on_scanners_in_a_namespace() {
         "u100000",
         "198.51.100.2",
     ]);
-    let mac = text(
-        &Command::new("ip")
-            .args(["-n", &ns.server, "-br", "link", "show", "fps"])
-            .output()
-            .unwrap()
-            .stdout,
-    );
-    let mac = mac
-        .split_whitespace()
-        .nth(2)
-        .unwrap_or_default()
-        .to_string();
+    let mac = ns.server_mac();
     run(&[
         "masscan",
         "198.51.100.2",
@@ -401,7 +272,7 @@ fn agrees_with_p0f_on_scanners_in_a_namespace() {
         "--wait",
         "1",
         "-e",
-        "fpc",
+        &ns.links.0,
         "--adapter-ip",
         "198.51.100.1",
         "--router-mac",

@@ -145,6 +145,29 @@ impl PacketEvent {
         }
     }
 
+    /// A probe record for one packet as a telescope sees it: the ports for TCP and UDP,
+    /// the type and code for ICMP, the flags for TCP.
+    #[allow(clippy::too_many_arguments)]
+    pub fn probe(
+        time: Timestamp,
+        proto: u8,
+        src: IpAddr,
+        dst: IpAddr,
+        ports: Option<(u16, u16)>,
+        icmp: Option<(u8, u8)>,
+        ip_len: u32,
+        tcp_flags: Option<u8>,
+    ) -> Self {
+        let mut p = PacketEvent::new(time, PacketKind::Probe, proto, src, dst);
+        p.sport = ports.map(|p| p.0);
+        p.dport = ports.map(|p| p.1);
+        p.icmp_type = icmp.map(|i| i.0);
+        p.icmp_code = icmp.map(|i| i.1);
+        p.ip_len = Some(ip_len);
+        p.tcp_flags = tcp_flags.map(TcpFlags);
+        p
+    }
+
     /// The protocol's name: as logged, else honeyscope's name for the number.
     pub fn proto_name(&self) -> &str {
         self.proto_label

@@ -57,12 +57,26 @@ pub struct Handshake {
 }
 
 impl CookieKey {
-    fn hash(&self, slot: u64, h: &Handshake) -> u32 {
+    fn hasher(&self) -> SipHasher13 {
         let (k0, k1) = self.0.split_at(8);
-        let mut s = SipHasher13::new_with_keys(
+        SipHasher13::new_with_keys(
             u64::from_le_bytes(k0.try_into().unwrap_or_default()),
             u64::from_le_bytes(k1.try_into().unwrap_or_default()),
-        );
+        )
+    }
+
+    /// A keyed hash of `parts` for other secrets the sensor derives from its key (IP ID
+    /// starting points), so one key makes a run reproducible.
+    pub fn derive(&self, parts: &[&[u8]]) -> u64 {
+        let mut s = self.hasher();
+        for p in parts {
+            s.write(p);
+        }
+        s.finish()
+    }
+
+    fn hash(&self, slot: u64, h: &Handshake) -> u32 {
+        let mut s = self.hasher();
         s.write_u64(slot);
         for ip in [h.client, h.server] {
             match ip {

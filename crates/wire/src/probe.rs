@@ -190,6 +190,14 @@ fn slice_link(link: LinkType, data: &[u8]) -> Result<LaxSlicedPacket<'_>, ProbeE
 
 /// The network-layer bytes of a frame and their EtherType: the link layer stripped
 /// (Ethernet with any 802.1Q/802.1ad tags, Linux cooked captures, BSD loopback, raw IP).
+/// The IP packet a frame carries (IPv4 or IPv6), if it carries one.
+pub fn link_ip(link: LinkType, data: &[u8]) -> Option<&[u8]> {
+    match link_payload(link, data) {
+        Ok((et, ip)) if et == ether_type::IPV4 || et == ether_type::IPV6 => Some(ip),
+        _ => None,
+    }
+}
+
 pub(crate) fn link_payload(link: LinkType, data: &[u8]) -> Result<(EtherType, &[u8]), ProbeError> {
     match link {
         LinkType::Ethernet => {

@@ -1,0 +1,155 @@
+//! Helpers the CLI's integration tests share: running the binary, checking for the real
+//! tools, tcpdump, and network namespaces.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+pub fn honeyscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_honeyscope"))
+        .args(args)
+        .output()
+        .expect("run honeyscope")
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Whether `tool` runs; with `HONEYSCOPE_REQUIRE_TOOLS` set (CI) it must.
+pub fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    assert!(
+        ok || std::env::var_os("HONEYSCOPE_REQUIRE_TOOLS").is_none(),
+        "{tool} missing"
+    );
+    ok
+}
+
+/// A tcpdump writing a capture, started from `cmd` (`tcpdump`, or `ip netns exec NS
+/// tcpdump`) once it says it listens.
+pub struct Dump(Child);
+
+impl Dump {
+    pub fn start(mut cmd: Command, iface: &str, cap: &Path, filter: &str) -> Dump {
+        let mut child = cmd
+            .args([
+                "-i",
+                iface,
+                "--immediate-mode",
+                "-U",
+                "-n",
+                "-Z",
+                "root",
+                "-w",
+            ])
+            .arg(cap)
+            .arg(filter)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        while stderr.read_line(&mut line).unwrap() > 0 && !line.contains("listening on") {
+            line.clear();
+        }
+        Dump(child)
+    }
+
+    /// SIGINT: tcpdump writes out what it holds and exits.
+    pub fn stop(mut self) {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let _ = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+/// Two network namespaces, "client" and "server", joined by a veth pair (`<tag>c` in the
+/// client, `<tag>s` in the server) with the given addresses, removed when dropped.
+pub struct Namespaces {
+    pub client: String,
+    pub server: String,
+    /// The veth ends: (client's, server's).
+    pub links: (String, String),
+}
+
+impl Namespaces {
+    /// `tag` keeps tests that run at once apart (2 or 3 letters).
+    pub fn new(tag: &str, client_addr: &str, server_addr: &str) -> Option<Namespaces> {
+        let id = std::process::id();
+        let ns = Namespaces {
+            client: format!("hs{tag}-c{id}"),
+            server: format!("hs{tag}-s{id}"),
+            links: (format!("{tag}c"), format!("{tag}s")),
+        };
+        let (c, s) = (ns.client.as_str(), ns.server.as_str());
+        let (lc, ls) = (ns.links.0.as_str(), ns.links.1.as_str());
+        let steps: [&[&str]; 9] = [
+            &["netns", "add", c],
+            &["netns", "add", s],
+            &[
+                "link", "add", lc, "netns", c, "type", "veth", "peer", "name", ls, "netns", s,
+            ],
+            &["-n", c, "addr", "add", client_addr, "dev", lc],
+            &["-n", s, "addr", "add", server_addr, "dev", ls],
+            &["-n", c, "link", "set", lc, "up"],
+            &["-n", s, "link", "set", ls, "up"],
+            &["-n", c, "link", "set", "lo", "up"],
+            &["-n", s, "link", "set", "lo", "up"],
+        ];
+        for args in steps {
+            if !ns.ip(args) {
+                return None;
+            }
+        }
+        Some(ns)
+    }
+
+    /// Runs `ip ARGS`; false (and, under HONEYSCOPE_REQUIRE_TOOLS, a failed test) if it fails.
+    pub fn ip(&self, args: &[&str]) -> bool {
+        let ok = Command::new("ip")
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok || std::env::var_os("HONEYSCOPE_REQUIRE_TOOLS").is_none(),
+            "ip {args:?} failed (needs root and iproute2)"
+        );
+        ok
+    }
+
+    pub fn exec(&self, ns: &str, args: &[&str]) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", ns]).args(args);
+        c
+    }
+
+    /// The MAC address of the server's end.
+    pub fn server_mac(&self) -> String {
+        let out = Command::new("ip")
+            .args(["-n", &self.server, "-br", "link", "show", &self.links.1])
+            .output()
+            .unwrap();
+        text(&out.stdout)
+            .split_whitespace()
+            .nth(2)
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        for ns in [&self.client, &self.server] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}

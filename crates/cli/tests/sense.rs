@@ -1,0 +1,285 @@
+//! `honeyscope sense` on captures: real scanners' traffic, captured in network namespaces
+//! the test makes, goes through the sensor offline; the log names every packet and its
+//! sender's OS, and the replies are the ones the built-in (seed) config asks for.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::{have, honeyscope, text, Dump, Namespaces};
+
+const KEY: &str = "000102030405060708090a0b0c0d0e0f";
+
+/// The events of a capture or log, as JSON objects (`honeyscope cat`).
+fn events(input: &Path) -> Vec<serde_json::Value> {
+    let out = honeyscope(&[
+        "cat",
+        input.to_str().unwrap(),
+        "--format",
+        "json",
+        "--tz",
+        "UTC",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn flags(e: &serde_json::Value) -> String {
+    e["tcp_flags"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn the_seed_config_on_scanners_traffic() {
+    let tools = ["tcpdump", "nmap", "hping3", "masscan", "ip"];
+    if !tools.iter().all(|t| have(t)) {
+        return;
+    }
+    // The client reaches 198.51.100.0/24 through the server namespace, where nothing owns
+    // those addresses: the capture there is what a telescope's link would carry.
+    let Some(ns) = Namespaces::new("se", "203.0.113.1/24", "203.0.113.2/24") else {
+        return;
+    };
+    assert!(ns.ip(&[
+        "-n",
+        &ns.client,
+        "route",
+        "add",
+        "198.51.100.0/24",
+        "via",
+        "203.0.113.2"
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("telescope.pcap");
+    let dump = Dump::start(
+        ns.exec(&ns.server, &["tcpdump"]),
+        &ns.links.1,
+        &cap,
+        "net 198.51.100.0/24",
+    );
+    let run = |args: &[&str]| {
+        let out = ns.exec(&ns.client, args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    };
+    // hping3 exits non-zero when nothing answers, which is the point here.
+    let run_unanswered = |args: &[&str]| {
+        let out = ns.exec(&ns.client, args).output().unwrap();
+        assert!(
+            text(&out.stderr).contains("2 packets transmitted"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    };
+    // The kernel's own connection attempt (nobody answers live: one SYN, a retry maybe).
+    run(&[
+        "python3",
+        "-c",
+        "import socket\ntry: socket.create_connection(('198.51.100.9', 80), timeout=0.3)\nexcept OSError: pass",
+    ]);
+    run(&[
+        "nmap",
+        "-sS",
+        "-n",
+        "-Pn",
+        "--max-retries",
+        "0",
+        "-p",
+        "23,80,6379",
+        "198.51.100.1-2",
+    ]);
+    run_unanswered(&[
+        "hping3",
+        "-S",
+        "-p",
+        "2323",
+        "-c",
+        "2",
+        "-i",
+        "u100000",
+        "198.51.100.3",
+    ]);
+    run_unanswered(&["hping3", "-1", "-c", "2", "-i", "u100000", "198.51.100.4"]);
+    run(&[
+        "python3",
+        "-c",
+        "import socket\ns=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.sendto(b'x', ('198.51.100.5', 53413))",
+    ]);
+    let mac = ns.server_mac();
+    run(&[
+        "masscan",
+        "198.51.100.16/30",
+        "-p23",
+        "--rate",
+        "100",
+        "--wait",
+        "0",
+        "-e",
+        &ns.links.0,
+        "--adapter-ip",
+        "203.0.113.1",
+        "--router-mac",
+        &mac,
+    ]);
+    dump.stop();
+
+    let logs = dir.path().join("logs");
+    let replies = dir.path().join("replies.pcap");
+    let out = honeyscope(&[
+        "sense",
+        "--pcap",
+        cap.to_str().unwrap(),
+        "--replies",
+        replies.to_str().unwrap(),
+        "--log-dir",
+        logs.to_str().unwrap(),
+        "--tz",
+        "UTC",
+        "--cookie-key",
+        KEY,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = text(&out.stderr);
+    assert!(
+        summary.contains("to claimed addresses, 0 to others"),
+        "{summary}"
+    );
+
+    // Every packet of the capture is in the log, in order, with the same fields.
+    let seen = events(&cap);
+    let logged = events(&logs.join("events.jsonl"));
+    assert_eq!(logged.len(), seen.len(), "{summary}");
+    for (a, b) in seen.iter().zip(&logged) {
+        for field in [
+            "ts",
+            "src",
+            "dst",
+            "sport",
+            "dport",
+            "tcp_flags",
+            "icmp_type",
+            "ip_len",
+        ] {
+            assert_eq!(a[field], b[field], "{field}: {a} vs {b}");
+        }
+    }
+    // The Honeyd log says the same.
+    let honeyd = std::fs::read_to_string(logs.join("honeyd.log")).unwrap();
+    assert_eq!(honeyd.lines().count(), seen.len());
+    assert_eq!(events(&logs.join("honeyd.log")).len(), seen.len());
+
+    // Each sender's OS, from its SYNs, is on its packets.
+    let os_of = |port: u64, dst: &str| -> Vec<String> {
+        logged
+            .iter()
+            .filter(|e| e["dport"] == port && e["dst"] == dst && flags(e) == "S")
+            .map(|e| e["os"].as_str().unwrap_or("-").to_string())
+            .collect()
+    };
+    assert!(os_of(80, "198.51.100.9")
+        .iter()
+        .all(|o| o == "Linux 4.20 and newer"));
+    assert!(!os_of(80, "198.51.100.9").is_empty());
+    assert!(os_of(23, "198.51.100.1")
+        .iter()
+        .all(|o| o == "nmap SYN scan"));
+    assert!(os_of(2323, "198.51.100.3").iter().all(|o| o == "hping3"));
+    assert!(os_of(23, "198.51.100.17").iter().all(|o| o == "masscan"));
+
+    // Replies: a SYN+ACK for every SYN to 23, 80, 2323 (open in the seed config); nothing
+    // for 6379 or UDP 53413 (only logged); an echo reply for every echo request.
+    let answered: Vec<&serde_json::Value> = seen
+        .iter()
+        .filter(|e| flags(e) == "S" && [23, 80, 2323].iter().any(|p| e["dport"] == *p))
+        .collect();
+    let pings = seen.iter().filter(|e| e["icmp_type"] == 8).count();
+    assert!(answered.len() >= 7 && pings == 2, "{answered:?}");
+    let sent = events(&replies);
+    let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &sent {
+        let kind = match r["proto"].as_u64() {
+            Some(6) => format!("tcp {}", flags(r)),
+            Some(1) => format!("icmp {}", r["icmp_type"]),
+            other => format!("{other:?}"),
+        };
+        *by_kind.entry(kind).or_default() += 1;
+    }
+    let want = BTreeMap::from([
+        ("tcp SA".to_string(), answered.len()),
+        ("icmp 0".to_string(), pings),
+    ]);
+    assert_eq!(by_kind, want);
+    // Each SYN+ACK answers its SYN: addresses and ports swapped, in the personality of the
+    // seed template (Linux 2.6: TTL 64, window 4 segments).
+    for (syn, synack) in answered.iter().zip(sent.iter().filter(|r| r["proto"] == 6)) {
+        assert_eq!(
+            (&syn["src"], &syn["sport"]),
+            (&synack["dst"], &synack["dport"])
+        );
+        assert_eq!(
+            (&syn["dst"], &syn["dport"]),
+            (&synack["src"], &synack["sport"])
+        );
+    }
+
+    // The same capture and key give the same bytes.
+    let again = dir.path().join("again");
+    let replies2 = dir.path().join("replies2.pcap");
+    let out = honeyscope(&[
+        "sense",
+        "--pcap",
+        cap.to_str().unwrap(),
+        "--replies",
+        replies2.to_str().unwrap(),
+        "--log-dir",
+        again.to_str().unwrap(),
+        "--tz",
+        "UTC",
+        "--cookie-key",
+        KEY,
+    ]);
+    assert!(out.status.success());
+    for (a, b) in [
+        (logs.join("honeyd.log"), again.join("honeyd.log")),
+        (logs.join("events.jsonl"), again.join("events.jsonl")),
+        (replies.clone(), replies2),
+    ] {
+        assert_eq!(
+            std::fs::read(&a).unwrap(),
+            std::fs::read(&b).unwrap(),
+            "{a:?}"
+        );
+    }
+}
+
+#[test]
+fn config_errors_and_the_missing_live_mode_are_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("sensor.toml");
+    std::fs::write(
+        &cfg,
+        "prefixes = [\"198.51.100.0/24\"]\n[templates.t]\npersonality = \"beos\"\n",
+    )
+    .unwrap();
+    let out = honeyscope(&[
+        "sense",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--pcap",
+        "x.pcap",
+    ]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("line 3: template t: unknown personality \"beos\""),
+        "{err}"
+    );
+    let out = honeyscope(&["sense"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--pcap FILE"));
+    let out = honeyscope(&["sense", "--print-config"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("\"tcp/23\" = \"telnet\""));
+}

@@ -1,0 +1,781 @@
+//! The sensor's core, sans-IO: IP packets and the time in, replies and events out.
+//!
+//! [`Engine::packet`] logs every packet to a claimed address (with the source's OS from
+//! its last SYN), answers it as its template says, in its personality, and
+//! [`Engine::poll`] ends flows whose time is up. A driver — a capture file, a TUN device or
+//! a raw socket — owns the I/O; this code owns none, so a test can replay traffic at a fake
+//! clock, and the same input always gives the same output.
+//!
+//! Nothing is kept for a SYN: our SYN+ACK's sequence number is a SYN cookie. State (a small
+//! bounded table) exists only once a handshake has completed on an `open` port, until its
+//! first payload, its FIN, or its idle time.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use ahash::{HashMap, HashMapExt};
+use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+use honeyscope_event::{Event, PacketEvent, PacketKind, Timestamp};
+use honeyscope_wire::cookie::{CookieKey, Handshake};
+use honeyscope_wire::p0f::{Database, Direction, Fingerprinter, SourceCache};
+use honeyscope_wire::personality::{IpId, Offered, Personality};
+use honeyscope_wire::probe::tcp_flags as flag;
+use honeyscope_wire::reply::{self, Segment};
+use honeyscope_wire::LinkType;
+
+use crate::config::{Action, Close, Config};
+
+/// How long a source's OS label is kept: 5 minutes, as Honeyd does.
+const OS_TTL_US: i64 = 5 * 60 * 1_000_000;
+
+/// What the engine counted. Every packet in is in exactly one of `not_ip`, `malformed`,
+/// `not_ours`, or `claimed`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Stats {
+    /// Packets handed in.
+    pub packets: u64,
+    /// Not IPv4 (IPv6 and others are not answered yet).
+    pub not_ip: u64,
+    /// IPv4 that does not parse.
+    pub malformed: u64,
+    /// To an address we do not claim.
+    pub not_ours: u64,
+    /// To a claimed address (logged).
+    pub claimed: u64,
+    /// SYN+ACKs sent (cookies).
+    pub syn_acks: u64,
+    /// RSTs sent.
+    pub resets: u64,
+    /// ICMP port unreachables sent.
+    pub unreachables: u64,
+    /// Echo replies sent.
+    pub echo_replies: u64,
+    /// FIN+ACKs sent (`close = "fin"`).
+    pub fins: u64,
+    /// Handshakes completed (valid cookies).
+    pub handshakes: u64,
+    /// Completed handshakes dropped from the flow table because it was full.
+    pub flows_evicted: u64,
+}
+
+/// One completed handshake, waiting for its first payload.
+#[derive(Debug, Clone, Copy)]
+struct Flow {
+    started_us: i64,
+    last_us: i64,
+    /// Our sequence number after the SYN+ACK (cookie + 1).
+    our_seq: u32,
+}
+
+/// A flow's key: client address and port, our address and port.
+type FlowKey = (Ipv4Addr, u16, Ipv4Addr, u16);
+
+/// What one call produced: IPv4 datagrams to send, and events to log.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// Replies, whole IPv4 datagrams.
+    pub replies: Vec<Vec<u8>>,
+    /// Events, in order.
+    pub events: Vec<Event>,
+}
+
+/// The sensor's core.
+pub struct Engine<'db> {
+    cfg: Config,
+    key: CookieKey,
+    sensor: Option<Arc<str>>,
+    db: &'db Database,
+    fp: Fingerprinter<'db>,
+    os: SourceCache,
+    /// IP ID state per claimed host (personalities with counters or random IDs).
+    /// Derived from the cookie key, so a replay with the same key gives the same IDs.
+    ids: HashMap<Ipv4Addr, u16>,
+    flows: HashMap<FlowKey, Flow>,
+    stats: Stats,
+}
+
+/// Per-host IP ID state is bounded: when this many hosts have counters, they start over.
+const MAX_ID_HOSTS: usize = 1 << 16;
+
+impl<'db> Engine<'db> {
+    /// An engine for `cfg`, fingerprinting with `db`, making cookies with `key`.
+    pub fn new(cfg: Config, db: &'db Database, key: CookieKey) -> Self {
+        let os = SourceCache::new(cfg.limits.os_cache, OS_TTL_US);
+        Engine {
+            sensor: cfg.sensor_id.as_deref().map(Arc::from),
+            key,
+            db,
+            fp: Fingerprinter::new(db),
+            os,
+            ids: HashMap::new(),
+            flows: HashMap::new(),
+            stats: Stats::default(),
+            cfg,
+        }
+    }
+
+    /// What has been counted so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The config the engine runs.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Completed handshakes waiting for a payload.
+    pub fn open_flows(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// Handles one IP datagram that arrived at `now_us` (microseconds since the epoch).
+    pub fn packet(&mut self, now_us: i64, ip: &[u8], out: &mut Output) {
+        self.stats.packets += 1;
+        let Some(&first) = ip.first() else {
+            self.stats.malformed += 1;
+            return;
+        };
+        if first >> 4 != 4 {
+            self.stats.not_ip += 1;
+            return;
+        }
+        let Ok(sliced) = SlicedPacket::from_ip(ip) else {
+            self.stats.malformed += 1;
+            return;
+        };
+        let Some(NetSlice::Ipv4(v4)) = &sliced.net else {
+            self.stats.malformed += 1;
+            return;
+        };
+        let h = v4.header();
+        let (src, dst) = (h.source_addr(), h.destination_addr());
+        if !self.cfg.claims(dst) {
+            self.stats.not_ours += 1;
+            return;
+        }
+        self.stats.claimed += 1;
+        let time = Timestamp::from_micros(now_us).unwrap_or_default();
+
+        // The source's OS: fingerprint its SYNs, remember the label, put it on every
+        // packet of that source while it lasts.
+        if let Some(obs) = self.fp.frame(LinkType::RawIp, ip, now_us) {
+            if obs.sig.direction == Direction::Request {
+                if let Some(entry) = obs.found.entry {
+                    self.os.store(IpAddr::V4(src), entry.label, now_us);
+                }
+            }
+        }
+        let os = self
+            .os
+            .get(IpAddr::V4(src), now_us)
+            .map(|i| self.db.labels[i].to_string().into_boxed_str());
+
+        let proto = h.protocol().0;
+        let ip_len = u32::from(h.total_len());
+        let tpl = self.cfg.template_for(dst).clone();
+        let p = tpl.personality;
+        match &sliced.transport {
+            Some(TransportSlice::Tcp(t)) => {
+                let mut ev = PacketEvent::probe(
+                    time,
+                    proto,
+                    src.into(),
+                    dst.into(),
+                    Some((t.source_port(), t.destination_port())),
+                    None,
+                    ip_len,
+                    Some(t.slice()[13]),
+                );
+                ev.os = os.clone();
+                self.push(out, ev);
+                let seg = TcpIn {
+                    src,
+                    dst,
+                    sport: t.source_port(),
+                    dport: t.destination_port(),
+                    seq: t.sequence_number(),
+                    ack: t.acknowledgment_number(),
+                    flags: t.slice()[13],
+                    options: t.options(),
+                    payload: t.payload(),
+                };
+                let action = tpl.tcp_action(seg.dport).clone();
+                self.tcp(now_us, p, &action, &seg, os, out);
+            }
+            Some(TransportSlice::Udp(u)) => {
+                let ev = PacketEvent::probe(
+                    time,
+                    proto,
+                    src.into(),
+                    dst.into(),
+                    Some((u.source_port(), u.destination_port())),
+                    None,
+                    ip_len,
+                    None,
+                );
+                self.push(out, PacketEvent { os, ..ev });
+                if *tpl.udp_action(u.destination_port()) == Action::Reset {
+                    let id = self.ip_id(p, dst, false);
+                    out.replies.push(reply::unreachable(p, id, dst, src, 3, ip));
+                    self.stats.unreachables += 1;
+                }
+            }
+            Some(TransportSlice::Icmpv4(i)) => {
+                let b = i.slice();
+                let ev = PacketEvent::probe(
+                    time,
+                    proto,
+                    src.into(),
+                    dst.into(),
+                    None,
+                    Some((b[0], b[1])),
+                    ip_len,
+                    None,
+                );
+                self.push(out, PacketEvent { os, ..ev });
+                if b[0] == 8 && b[1] == 0 && tpl.icmp == Action::Open {
+                    let id = self.ip_id(p, dst, false);
+                    let ident_seq = [b[4], b[5], b[6], b[7]];
+                    out.replies
+                        .push(reply::echo_reply(p, id, dst, src, ident_seq, &b[8..]));
+                    self.stats.echo_replies += 1;
+                }
+            }
+            _ => {
+                // Other protocols (GRE, ESP, …) and fragments are logged, not answered.
+                let ev = PacketEvent::probe(
+                    time,
+                    proto,
+                    src.into(),
+                    dst.into(),
+                    None,
+                    None,
+                    ip_len,
+                    None,
+                );
+                self.push(out, PacketEvent { os, ..ev });
+            }
+        }
+    }
+
+    /// Ends flows that have waited `flow_idle_secs` for a payload.
+    pub fn poll(&mut self, now_us: i64, out: &mut Output) {
+        let idle = self.cfg.limits.flow_idle_secs as i64 * 1_000_000;
+        let mut done: Vec<(FlowKey, Flow)> = self
+            .flows
+            .iter()
+            .filter(|(_, f)| now_us - f.last_us >= idle)
+            .map(|(k, f)| (*k, *f))
+            .collect();
+        done.sort_by_key(|(k, f)| (f.started_us, *k));
+        for (k, _) in done {
+            self.flows.remove(&k);
+            self.flow_end(now_us, k, 0, None, out);
+        }
+    }
+
+    /// Ends every flow (shutdown, end of a capture).
+    pub fn finish(&mut self, now_us: i64, out: &mut Output) {
+        let mut all: Vec<(FlowKey, Flow)> = self.flows.drain().collect();
+        all.sort_by_key(|(k, f)| (f.started_us, *k));
+        for (k, _) in all {
+            self.flow_end(now_us, k, 0, None, out);
+        }
+    }
+
+    fn tcp(
+        &mut self,
+        now_us: i64,
+        p: &'static Personality,
+        action: &Action,
+        s: &TcpIn<'_>,
+        os: Option<Box<str>>,
+        out: &mut Output,
+    ) {
+        if s.flags & flag::RST != 0 || *action == Action::Block {
+            return;
+        }
+        let now_secs = (now_us.max(0) / 1_000_000) as u64;
+        let syn = s.flags & flag::SYN != 0;
+        let ack = s.flags & flag::ACK != 0;
+        if syn && !ack {
+            if action.accepts() {
+                let offered = Offered::from_options(s.options);
+                let hs = self.handshake(s, s.seq);
+                let cookie = self.key.make(now_secs, &hs, offered.mss.unwrap_or(536));
+                let options = p.syn_ack_options(&offered, p.tsval(now_us.max(0) as u64));
+                let window = p.syn_ack_window(&offered);
+                self.send(
+                    p,
+                    out,
+                    s,
+                    cookie,
+                    s.seq.wrapping_add(1),
+                    flag::SYN | flag::ACK,
+                    window,
+                    &options,
+                );
+                self.stats.syn_acks += 1;
+            } else {
+                self.reset(p, s, out);
+            }
+            return;
+        }
+        let key: FlowKey = (s.src, s.sport, s.dst, s.dport);
+        if ack && !syn && action.accepts() {
+            // Is this the end of one of our handshakes? Before any data, the client's
+            // sequence number is its ISN + 1.
+            let known = self.flows.contains_key(&key);
+            let valid = known
+                || self
+                    .key
+                    .check(now_secs, &self.handshake(s, s.seq.wrapping_sub(1)), s.ack)
+                    .is_some();
+            if valid {
+                if !known {
+                    self.flow_start(now_us, key, s.ack, os, out);
+                }
+                let fin = s.flags & flag::FIN != 0;
+                if !s.payload.is_empty() || fin {
+                    let flow = self.flows.remove(&key);
+                    let rx = s.payload.len() as u64;
+                    let our_seq = flow.map_or(s.ack, |f| f.our_seq);
+                    let their_next = s.seq.wrapping_add(rx as u32).wrapping_add(u32::from(fin));
+                    match self.cfg.close {
+                        Close::Reset => {
+                            self.send(p, out, s, our_seq, 0, flag::RST, 0, &[]);
+                            self.stats.resets += 1;
+                        }
+                        Close::Fin => {
+                            let window = p.syn_ack_window(&Offered::default());
+                            self.send(
+                                p,
+                                out,
+                                s,
+                                our_seq,
+                                their_next,
+                                flag::FIN | flag::ACK,
+                                window,
+                                &[],
+                            );
+                            self.stats.fins += 1;
+                        }
+                    }
+                    self.flow_end(now_us, key, rx, None, out);
+                } else if let Some(f) = self.flows.get_mut(&key) {
+                    f.last_us = now_us;
+                }
+                return;
+            }
+        }
+        // Anything else to a port that answers: a stack's RST (RFC 9293 3.10.7.1).
+        self.reset(p, s, out);
+    }
+
+    fn handshake(&self, s: &TcpIn<'_>, isn: u32) -> Handshake {
+        Handshake {
+            client: s.src.into(),
+            server: s.dst.into(),
+            client_port: s.sport,
+            server_port: s.dport,
+            client_isn: isn,
+        }
+    }
+
+    fn flow_start(
+        &mut self,
+        now_us: i64,
+        key: FlowKey,
+        our_seq: u32,
+        os: Option<Box<str>>,
+        out: &mut Output,
+    ) {
+        self.stats.handshakes += 1;
+        if self.flows.len() >= self.cfg.limits.flows {
+            // Full: the oldest waiting flow is logged as ended to make room.
+            if let Some((&k, _)) = self.flows.iter().min_by_key(|(k, f)| (f.started_us, **k)) {
+                self.flows.remove(&k);
+                self.stats.flows_evicted += 1;
+                self.flow_end(now_us, k, 0, None, out);
+            }
+        }
+        self.flows.insert(
+            key,
+            Flow {
+                started_us: now_us,
+                last_us: now_us,
+                our_seq,
+            },
+        );
+        let (src, sport, dst, dport) = key;
+        let time = Timestamp::from_micros(now_us).unwrap_or_default();
+        let mut ev = PacketEvent::new(time, PacketKind::FlowStart, 6, src.into(), dst.into());
+        ev.sport = Some(sport);
+        ev.dport = Some(dport);
+        ev.os = os;
+        self.push(out, ev);
+    }
+
+    fn flow_end(
+        &mut self,
+        now_us: i64,
+        key: FlowKey,
+        rx: u64,
+        os: Option<Box<str>>,
+        out: &mut Output,
+    ) {
+        let (src, sport, dst, dport) = key;
+        let time = Timestamp::from_micros(now_us).unwrap_or_default();
+        let mut ev = PacketEvent::new(time, PacketKind::FlowEnd, 6, src.into(), dst.into());
+        ev.sport = Some(sport);
+        ev.dport = Some(dport);
+        ev.rx_bytes = Some(rx);
+        ev.tx_bytes = Some(0);
+        ev.os = os;
+        self.push(out, ev);
+    }
+
+    /// A RST for a segment that gets one: `seq = ack` when it acknowledged something,
+    /// else `seq 0` and an ACK of everything it occupied.
+    fn reset(&mut self, p: &'static Personality, s: &TcpIn<'_>, out: &mut Output) {
+        if s.flags & flag::ACK != 0 {
+            self.send(p, out, s, s.ack, 0, flag::RST, 0, &[]);
+        } else {
+            let len = s.payload.len() as u32
+                + u32::from(s.flags & flag::SYN != 0)
+                + u32::from(s.flags & flag::FIN != 0);
+            self.send(
+                p,
+                out,
+                s,
+                0,
+                s.seq.wrapping_add(len),
+                flag::RST | flag::ACK,
+                0,
+                &[],
+            );
+        }
+        self.stats.resets += 1;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        &mut self,
+        p: &'static Personality,
+        out: &mut Output,
+        s: &TcpIn<'_>,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        window: u16,
+        options: &[u8],
+    ) {
+        let id = self.ip_id(p, s.dst, p.df);
+        out.replies.push(reply::tcp(
+            p,
+            id,
+            &Segment {
+                src: (s.dst, s.dport),
+                dst: (s.src, s.sport),
+                seq,
+                ack,
+                flags,
+                window,
+                options,
+                payload: &[],
+            },
+        ));
+    }
+
+    /// The IP ID of host `us`'s next datagram.
+    fn ip_id(&mut self, p: &Personality, us: Ipv4Addr, df: bool) -> u16 {
+        match p.ip_id {
+            // Linux sends 0 with DF; without DF (ICMP) it counts like everyone else.
+            IpId::Zero if df => 0,
+            IpId::Zero | IpId::Counter => {
+                if self.ids.len() >= MAX_ID_HOSTS && !self.ids.contains_key(&us) {
+                    self.ids.clear();
+                }
+                let key = &self.key;
+                let next = self
+                    .ids
+                    .entry(us)
+                    .or_insert_with(|| key.derive(&[b"ip-id", &us.octets()]) as u16);
+                *next = next.wrapping_add(1).max(1);
+                *next
+            }
+            IpId::Random => {
+                let n = self.stats.packets.to_le_bytes();
+                (self.key.derive(&[b"ip-id-random", &n, &us.octets()]) as u16).max(1)
+            }
+        }
+    }
+
+    fn push(&self, out: &mut Output, mut ev: PacketEvent) {
+        ev.sensor = self.sensor.clone();
+        out.events.push(Event::Packet(ev));
+    }
+}
+
+/// The parts of an incoming TCP segment the engine uses.
+struct TcpIn<'a> {
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    options: &'a [u8],
+    payload: &'a [u8],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use honeyscope_wire::personality::builtin;
+
+    const LINUX_SYN_OPTS: [u8; 20] = [
+        2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 1, 0xe2, 0x40, 0, 0, 0, 0, 1, 3, 3, 7,
+    ];
+    const T0: i64 = 1_700_000_000_000_000;
+
+    fn them() -> Ipv4Addr {
+        Ipv4Addr::new(203, 0, 113, 9)
+    }
+
+    fn us() -> Ipv4Addr {
+        Ipv4Addr::new(198, 51, 100, 7)
+    }
+
+    fn segment(dport: u16, seq: u32, ack: u32, flags: u8, opts: &[u8], payload: &[u8]) -> Vec<u8> {
+        reply::tcp(
+            builtin("linux-5").unwrap(),
+            0x1111,
+            &Segment {
+                src: (them(), 40000),
+                dst: (us(), dport),
+                seq,
+                ack,
+                flags,
+                window: 64240,
+                options: opts,
+                payload,
+            },
+        )
+    }
+
+    fn engine(cfg: Config, db: &Database) -> Engine<'_> {
+        Engine::new(cfg, db, CookieKey::new([9; 16]))
+    }
+
+    fn tcp_of(ip: &[u8]) -> (u32, u32, u8, u16) {
+        let s = SlicedPacket::from_ip(ip).unwrap();
+        let Some(TransportSlice::Tcp(t)) = s.transport else {
+            panic!("not TCP")
+        };
+        (
+            t.sequence_number(),
+            t.acknowledgment_number(),
+            t.slice()[13],
+            t.window_size(),
+        )
+    }
+
+    fn kinds(out: &Output) -> Vec<PacketKind> {
+        out.events
+            .iter()
+            .map(|e| match e {
+                Event::Packet(p) => p.kind,
+                Event::Lifecycle(_) => panic!("lifecycle"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_handshake_on_an_open_port_completes_from_the_cookie_alone() {
+        let db = Database::builtin();
+        let mut e = engine(Config::seed_default(), &db);
+        let mut out = Output::default();
+        e.packet(
+            T0,
+            &segment(23, 1000, 0, flag::SYN, &LINUX_SYN_OPTS, b""),
+            &mut out,
+        );
+        assert_eq!(out.replies.len(), 1);
+        let (cookie, ack, flags, window) = tcp_of(&out.replies[0]);
+        assert_eq!((ack, flags), (1001, flag::SYN | flag::ACK));
+        assert_eq!(window, 5792, "linux-2.6: 4 segments of 1448");
+        assert_eq!(e.open_flows(), 0, "no state for a SYN");
+        // The SYN's OS is on its log line.
+        let Event::Packet(p) = &out.events[0] else {
+            panic!()
+        };
+        assert_eq!(p.os.as_deref(), Some("Linux 4.20 and newer"));
+        assert_eq!(p.tcp_flags.map(|f| f.0), Some(flag::SYN));
+
+        let mut out = Output::default();
+        e.packet(
+            T0 + 1000,
+            &segment(23, 1001, cookie.wrapping_add(1), flag::ACK, &[], b""),
+            &mut out,
+        );
+        assert!(out.replies.is_empty());
+        assert_eq!(kinds(&out), [PacketKind::Probe, PacketKind::FlowStart]);
+        assert_eq!(e.open_flows(), 1);
+
+        let mut out = Output::default();
+        let data = b"GET / HTTP/1.0\r\n\r\n";
+        e.packet(
+            T0 + 2000,
+            &segment(
+                23,
+                1001,
+                cookie.wrapping_add(1),
+                flag::ACK | flag::PSH,
+                &[],
+                data,
+            ),
+            &mut out,
+        );
+        assert_eq!(kinds(&out), [PacketKind::Probe, PacketKind::FlowEnd]);
+        let Event::Packet(end) = &out.events[1] else {
+            panic!()
+        };
+        assert_eq!(
+            (end.rx_bytes, end.tx_bytes),
+            (Some(data.len() as u64), Some(0))
+        );
+        let (seq, _, flags, _) = tcp_of(&out.replies[0]);
+        assert_eq!((seq, flags), (cookie.wrapping_add(1), flag::RST));
+        assert_eq!(e.open_flows(), 0);
+        assert_eq!(e.stats().handshakes, 1);
+    }
+
+    #[test]
+    fn a_forged_ack_gets_a_reset_and_no_flow() {
+        let db = Database::builtin();
+        let mut e = engine(Config::seed_default(), &db);
+        let mut out = Output::default();
+        e.packet(
+            T0,
+            &segment(80, 5000, 0x1234_5678, flag::ACK, &[], b""),
+            &mut out,
+        );
+        assert_eq!(kinds(&out), [PacketKind::Probe]);
+        let (seq, _, flags, _) = tcp_of(&out.replies[0]);
+        assert_eq!((seq, flags), (0x1234_5678, flag::RST));
+        assert_eq!(e.open_flows(), 0);
+    }
+
+    #[test]
+    fn blocked_ports_are_only_logged_and_reset_ports_reset() {
+        let db = Database::builtin();
+        let mut e = engine(Config::seed_default(), &db);
+        let mut out = Output::default();
+        e.packet(T0, &segment(6379, 7, 0, flag::SYN, &[], b""), &mut out);
+        assert!(out.replies.is_empty());
+        assert_eq!(out.events.len(), 1);
+
+        let cfg = Config::parse(
+            "prefixes = [\"198.51.100.0/24\"]\n[templates.t]\npersonality = \"windows-7\"\ntcp = \"reset\"\n",
+        )
+        .unwrap();
+        let mut e = engine(cfg, &db);
+        let mut out = Output::default();
+        e.packet(T0, &segment(6379, 7, 0, flag::SYN, &[], b""), &mut out);
+        let (seq, ack, flags, _) = tcp_of(&out.replies[0]);
+        assert_eq!((seq, ack, flags), (0, 8, flag::RST | flag::ACK));
+        assert_eq!(out.replies[0][8], 128, "the template's personality answers");
+    }
+
+    #[test]
+    fn udp_icmp_and_addresses_we_do_not_claim() {
+        let db = Database::builtin();
+        let cfg = Config::parse(
+            "prefixes = [\"198.51.100.0/24\"]\n[templates.t]\npersonality = \"linux-5\"\n",
+        )
+        .unwrap();
+        let mut e = engine(cfg, &db);
+        let mut out = Output::default();
+        let udp = [
+            0x45, 0, 0, 29, 0, 0, 0, 0, 64, 17, 0, 0, 203, 0, 113, 9, 198, 51, 100, 7, 0x9c, 0x40,
+            0xd0, 0xa5, 0, 9, 0, 0, 0x61,
+        ];
+        e.packet(T0, &udp, &mut out);
+        assert_eq!(&out.replies[0][20..22], &[3, 3], "port unreachable");
+        let ping = reply::echo_reply(
+            builtin("linux-5").unwrap(),
+            1,
+            them(),
+            us(),
+            [0, 7, 0, 1],
+            b"abcd",
+        );
+        let mut ping = ping.clone();
+        ping[20] = 8; // echo request; the engine does not check ICMP checksums
+        e.packet(T0, &ping, &mut out);
+        assert_eq!(out.replies[1][20], 0, "echo reply");
+        assert_eq!(&out.replies[1][24..28], &[0, 7, 0, 1]);
+        let mut elsewhere = udp;
+        elsewhere[19] = 7;
+        elsewhere[18] = 101;
+        e.packet(T0, &elsewhere, &mut out);
+        e.packet(T0, &[0x60, 0, 0], &mut out);
+        e.packet(T0, &[0x45, 0], &mut out);
+        e.packet(T0, &[], &mut out);
+        let s = e.stats();
+        assert_eq!(out.events.len(), 2);
+        assert_eq!((s.claimed, s.not_ours, s.not_ip, s.malformed), (2, 1, 1, 2));
+        assert_eq!(s.packets, s.claimed + s.not_ours + s.not_ip + s.malformed);
+    }
+
+    #[test]
+    fn idle_flows_end_and_the_table_is_bounded() {
+        let db = Database::builtin();
+        let mut cfg = Config::seed_default();
+        cfg.limits.flows = 2;
+        let mut e = engine(cfg, &db);
+        let mut out = Output::default();
+        for port in [40000u16, 40001, 40002] {
+            let syn = reply::tcp(
+                builtin("linux-5").unwrap(),
+                1,
+                &Segment {
+                    src: (them(), port),
+                    dst: (us(), 23),
+                    seq: 10,
+                    ack: 0,
+                    flags: flag::SYN,
+                    window: 1024,
+                    options: &[],
+                    payload: &[],
+                },
+            );
+            e.packet(T0, &syn, &mut out);
+            let (cookie, ..) = tcp_of(out.replies.last().unwrap());
+            let ack = reply::tcp(
+                builtin("linux-5").unwrap(),
+                2,
+                &Segment {
+                    src: (them(), port),
+                    dst: (us(), 23),
+                    seq: 11,
+                    ack: cookie.wrapping_add(1),
+                    flags: flag::ACK,
+                    window: 1024,
+                    options: &[],
+                    payload: &[],
+                },
+            );
+            e.packet(T0 + i64::from(port - 40000), &ack, &mut out);
+        }
+        assert_eq!(e.open_flows(), 2);
+        assert_eq!(e.stats().flows_evicted, 1);
+        let mut out = Output::default();
+        e.poll(T0 + 31_000_000, &mut out);
+        assert_eq!(kinds(&out), [PacketKind::FlowEnd, PacketKind::FlowEnd]);
+        assert_eq!(e.open_flows(), 0);
+    }
+}

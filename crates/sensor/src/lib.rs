@@ -1,0 +1,16 @@
+//! The honeyscope sensor: claim unused address space, log every packet sent to it, answer
+//! as each address's template and personality say.
+//!
+//! * [`config`] reads and checks the TOML configuration (and holds the built-in one).
+//! * [`engine`] is the sans-IO core: packets and time in, replies and events out.
+//! * [`offline`] drives the engine from a capture file: the same events come out as live,
+//!   and the replies go to a capture.
+
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod engine;
+pub mod offline;
+
+pub use config::{Config, ConfigError};
+pub use engine::{Engine, Output, Stats};
