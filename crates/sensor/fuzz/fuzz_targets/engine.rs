@@ -1,0 +1,70 @@
+//! The engine on arbitrary packets: the input is a sequence of packets, each prefixed by a
+//! one-byte length and aimed at the claimed /24 (its destination rewritten when it is
+//! IPv4). Each is also replayed as the handshake's next step, so the cookie, flow and reply
+//! paths see hostile bytes too. No packet may panic, every reply must be well-formed IPv4,
+//! and the counters must add up.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use honeyscope_sensor::{Config, Engine, Output};
+use honeyscope_wire::cookie::CookieKey;
+use honeyscope_wire::p0f::Database;
+use honeyscope_wire::reply::checksum;
+use libfuzzer_sys::fuzz_target;
+
+fn db() -> &'static Database {
+    static DB: OnceLock<Database> = OnceLock::new();
+    DB.get_or_init(Database::builtin)
+}
+
+const CONFIG: &str = r#"prefixes = ["198.51.100.0/24"]
+default_template = "a"
+[templates.a]
+personality = "linux-5"
+tcp = "open"
+udp = "reset"
+[templates.b]
+personality = "windows-xp"
+tcp = "reset"
+ports = { "tcp/23" = "telnet", "udp/53" = "open" }
+[templates.c]
+personality = "freebsd"
+tcp = "block"
+icmp = "block"
+[[bind]]
+addresses = "198.51.100.128/26"
+template = "b"
+[[bind]]
+addresses = "198.51.100.192/26"
+template = "c"
+[limits]
+flows = 4
+"#;
+
+fuzz_target!(|data: &[u8]| {
+    let cfg = Config::parse(CONFIG).expect("the fuzz config loads");
+    let mut engine = Engine::new(cfg, db(), CookieKey::new([3; 16]));
+    let mut out = Output::default();
+    let mut rest = data;
+    let mut t = 1_700_000_000_000_000i64;
+    while let Some((&len, tail)) = rest.split_first() {
+        let n = usize::from(len).min(tail.len());
+        let mut pkt = tail[..n].to_vec();
+        rest = &tail[n..];
+        if pkt.len() >= 20 && pkt[0] >> 4 == 4 {
+            pkt[16..19].copy_from_slice(&[198, 51, 100]);
+        }
+        engine.packet(t, &pkt, &mut out);
+        t += i64::from(len) * 7_000_000;
+        engine.poll(t, &mut out);
+    }
+    engine.finish(t, &mut out);
+    for r in &out.replies {
+        assert!(r.len() >= 20 && r[0] == 0x45, "a reply is IPv4");
+        assert_eq!(checksum(&r[..20]), 0, "its header checksum holds");
+    }
+    let s = engine.stats();
+    assert_eq!(s.packets, s.claimed + s.not_ours + s.not_ip + s.malformed);
+    assert!(engine.open_flows() == 0);
+});
