@@ -188,8 +188,8 @@ enum Command {
     ///
     /// Without --config it runs the built-in one (the seed study's: one /24, web on 80 and
     /// 8080, Telnet on 23 and 2323, every other port only logged; --print-config shows it).
-    /// For now it reads a capture (--pcap) and writes its replies to a capture (--replies);
-    /// the live sources come next (docs/SENSOR.md).
+    /// Live on a TUN device (--tun NAME --route; needs root, then drops to --user), or on a
+    /// capture (--pcap) with its replies written to a capture (--replies). docs/SENSOR.md.
     Sense {
         /// The sensor's TOML config (default: the built-in one).
         #[arg(long, value_name = "FILE")]
@@ -216,6 +216,22 @@ enum Command {
         /// Print the built-in config (a commented starting point for your own) and exit.
         #[arg(long)]
         print_config: bool,
+        /// Run live on this TUN device (created if missing, brought up).
+        #[arg(long, value_name = "NAME")]
+        tun: Option<String>,
+        /// With --tun: route the config's prefixes to the device.
+        #[arg(long)]
+        route: bool,
+        /// With --tun: the user to drop to once the device is open.
+        #[arg(long, default_value = "nobody", value_name = "USER")]
+        user: String,
+        /// With --tun: stay root (not recommended).
+        #[arg(long)]
+        keep_root: bool,
+        /// With --tun: event batches that may wait for the log writer; beyond that they are
+        /// dropped and counted.
+        #[arg(long, default_value_t = 4096, value_name = "N")]
+        queue: usize,
     },
     /// Fingerprint the TCP handshakes in captures with p0f v3 signatures, as `p0f -r` does.
     ///
@@ -313,6 +329,11 @@ fn main() -> ExitCode {
             p0f_db,
             cookie_key,
             print_config,
+            tun,
+            route,
+            user,
+            keep_root,
+            queue,
         } => sense::run(sense::SenseArgs {
             config,
             pcap,
@@ -322,6 +343,11 @@ fn main() -> ExitCode {
             p0f_db,
             cookie_key,
             print_config,
+            tun,
+            route,
+            user,
+            keep_root,
+            queue,
         }),
         Command::Fingerprint {
             captures,

@@ -1,5 +1,5 @@
-//! `honeyscope sense`: the sensor. For now it runs on a capture file (`--pcap`); the live
-//! packet sources (TUN, AF_PACKET) come with the rest of the sensor issue.
+//! `honeyscope sense`: the sensor, live on a TUN device (`--tun`) or on a capture file
+//! (`--pcap`). AF_PACKET with ARP comes with the rest of the sensor issue.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use honeyscope_event::{input, LocalZone};
 use honeyscope_sensor::config::{Config, SEED_DEFAULT};
-use honeyscope_sensor::offline::{self, Sinks, REPLY_LINK};
-use honeyscope_sensor::Engine;
+use honeyscope_sensor::log::EventLog;
+use honeyscope_sensor::offline::{self, REPLY_LINK};
+use honeyscope_sensor::tun::{self, Tun};
+use honeyscope_sensor::{live, Engine};
 use honeyscope_wire::cookie::CookieKey;
 use honeyscope_wire::PcapWriter;
 
@@ -25,6 +27,11 @@ pub struct SenseArgs {
     pub p0f_db: Option<PathBuf>,
     pub cookie_key: Option<String>,
     pub print_config: bool,
+    pub tun: Option<String>,
+    pub route: bool,
+    pub user: String,
+    pub keep_root: bool,
+    pub queue: usize,
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config> {
@@ -62,12 +69,12 @@ pub fn run(args: SenseArgs) -> Result<()> {
         return Ok(());
     }
     let cfg = load_config(args.config.as_deref())?;
-    let Some(pcap) = args.pcap else {
+    if args.pcap.is_some() == args.tun.is_some() {
         bail!(
-            "live packet sources (TUN, AF_PACKET) are not built yet: run the sensor on a \
-             capture with --pcap FILE (docs/SENSOR.md)"
+            "say where packets come from: --tun NAME (live, on a TUN device; --route adds the \
+             config's prefixes to it) or --pcap FILE (a capture), one of the two (docs/SENSOR.md)"
         );
-    };
+    }
     let tz = LocalZone::named(&args.tz)?;
     let db = load_database(args.p0f_db.as_deref())?;
     let key = cookie_key(args.cookie_key.as_deref())?;
@@ -77,39 +84,94 @@ pub fn run(args: SenseArgs) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from(&cfg.data_dir));
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("creating the log directory {}", dir.display()))?;
-    let create = |name: &str| -> Result<BufWriter<File>> {
+    let create = |name: &str| -> Result<Box<dyn Write + Send>> {
         let path = dir.join(name);
         let f = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        Ok(BufWriter::with_capacity(1 << 16, f))
+        Ok(Box::new(BufWriter::with_capacity(1 << 16, f)))
     };
-    let mut honeyd_log = create("honeyd.log")?;
-    let mut json_log = create("events.jsonl")?;
+    let mut log = EventLog::new(
+        Some((create("honeyd.log")?, tz)),
+        Some(create("events.jsonl")?),
+    );
+    let prefixes = cfg.prefixes.clone();
+    let mut engine = Engine::new(cfg, &db, key);
+
+    if let Some(name) = &args.tun {
+        if !tun::is_root() {
+            bail!("--tun needs root (or CAP_NET_ADMIN) to create the device; it drops to --user after");
+        }
+        let mut dev = Tun::create(name)?;
+        if args.route {
+            for p in &prefixes {
+                dev.route(*p)?;
+            }
+        }
+        if !args.keep_root {
+            tun::drop_privileges(&args.user).with_context(|| {
+                format!(
+                    "dropping root to user {:?} (pass --keep-root to stay root)",
+                    args.user
+                )
+            })?;
+        }
+        eprintln!(
+            "sensing on {} ({}); honeyd.log, events.jsonl in {}; stop with Ctrl-C or SIGTERM",
+            dev.name(),
+            if args.route {
+                "routes added"
+            } else {
+                "no routes added"
+            },
+            dir.display()
+        );
+        let stop = live::stop_on_signals();
+        let r = live::run(&mut engine, &mut dev, log, args.queue, stop)
+            .with_context(|| format!("reading TUN device {}", dev.name()))?;
+        let s = &r.engine;
+        eprintln!(
+            "{}: {} datagrams; {} to claimed addresses, {} to others, {} malformed, {} not IPv4; \
+             sent {} replies ({} refused by the device): {} SYN+ACKs, {} RSTs, {} FIN+ACKs, \
+             {} port unreachables, {} echo replies; {} handshakes completed ({} dropped from a \
+             full flow table); {} events logged, {} dropped (queue full), {} lost to write errors{}",
+            dev.name(),
+            r.received,
+            s.claimed,
+            s.not_ours,
+            s.malformed,
+            s.not_ip,
+            r.sent,
+            r.send_errors,
+            s.syn_acks,
+            s.resets,
+            s.fins,
+            s.unreachables,
+            s.echo_replies,
+            s.handshakes,
+            s.flows_evicted,
+            r.logged,
+            r.dropped,
+            r.write_failed,
+            r.write_error.map(|e| format!(" ({e})")).unwrap_or_default(),
+        );
+        return Ok(());
+    }
+
+    let pcap = args.pcap.unwrap_or_default();
     let mut replies_file = match &args.replies {
         Some(p) => Some(BufWriter::new(
             File::create(p).with_context(|| format!("creating {}", p.display()))?,
         )),
         None => None,
     };
-
     let file = File::open(&pcap).with_context(|| format!("opening {}", pcap.display()))?;
     let (reader, _) =
         input::decompress(file).with_context(|| format!("reading {}", pcap.display()))?;
-    let mut engine = Engine::new(cfg, &db, key);
-    let replay = {
-        let replies = match replies_file.as_mut() {
-            Some(w) => Some(PcapWriter::new(w as &mut dyn Write, REPLY_LINK)?),
-            None => None,
-        };
-        let mut sinks = Sinks {
-            honeyd: Some((&mut honeyd_log, &tz)),
-            json: Some(&mut json_log),
-            replies,
-        };
-        offline::replay(&mut engine, reader, &mut sinks)
-            .with_context(|| format!("running the sensor on {}", pcap.display()))?
+    let mut replies = match replies_file.as_mut() {
+        Some(w) => Some(PcapWriter::new(w, REPLY_LINK)?),
+        None => None,
     };
-    honeyd_log.flush()?;
-    json_log.flush()?;
+    let replay = offline::replay(&mut engine, reader, &mut log, replies.as_mut())
+        .with_context(|| format!("running the sensor on {}", pcap.display()))?;
     if let Some(w) = replies_file.as_mut() {
         w.flush()?;
     }

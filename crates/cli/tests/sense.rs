@@ -283,3 +283,188 @@ fn config_errors_and_the_missing_live_mode_are_one_clear_line() {
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("\"tcp/23\" = \"telnet\""));
 }
+
+/// The live sensor on a TUN device in a namespace the test makes: the kernel's TCP, in the
+/// same namespace, connects through the route the sensor added, completes the handshake
+/// from our SYN cookie, sends its request and gets the configured RST; a blocked port
+/// stays silent; the log has the flow's `S` and `E` lines and the client's OS.
+#[test]
+fn live_on_a_tun_device() {
+    if !(have("ip") && have("hping3")) {
+        return;
+    }
+    let ns = format!("hslive-{}", std::process::id());
+    let ip = |args: &[&str]| {
+        let ok = std::process::Command::new("ip")
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok || std::env::var_os("HONEYSCOPE_REQUIRE_TOOLS").is_none(),
+            "ip {args:?} failed (needs root)"
+        );
+        ok
+    };
+    if !ip(&["netns", "add", &ns]) {
+        return;
+    }
+    struct Del(String);
+    impl Drop for Del {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("ip")
+                .args(["netns", "del", &self.0])
+                .status();
+        }
+    }
+    let _del = Del(ns.clone());
+    assert!(ip(&["-n", &ns, "link", "set", "lo", "up"]));
+    // The client's own address (the TUN device has none).
+    assert!(ip(&[
+        "-n",
+        &ns,
+        "addr",
+        "add",
+        "203.0.113.1/32",
+        "dev",
+        "lo"
+    ]));
+
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    // Killed if the test fails before it stops the sensor itself.
+    struct Sensor(std::process::Child);
+    impl Drop for Sensor {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut sensor = Sensor(
+        std::process::Command::new("ip")
+            .args(["netns", "exec", &ns, env!("CARGO_BIN_EXE_honeyscope")])
+            .args([
+                "sense",
+                "--tun",
+                "hst0",
+                "--route",
+                "--tz",
+                "UTC",
+                "--cookie-key",
+                KEY,
+            ])
+            .arg("--log-dir")
+            .arg(&logs)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    // Wait for the route, which the sensor adds once the device is up.
+    let mut routed = false;
+    for _ in 0..100 {
+        let out = std::process::Command::new("ip")
+            .args(["-n", &ns, "route", "show", "198.51.100.0/24"])
+            .output()
+            .unwrap();
+        if text(&out.stdout).contains("dev hst0") {
+            routed = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(routed, "the sensor did not route 198.51.100.0/24 to hst0");
+    // It dropped root once the device was open.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", sensor.0.id())).unwrap();
+    let uid = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .unwrap()
+        .to_string();
+    assert!(uid.contains("65534"), "still root: {uid}");
+
+    let client = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns, "python3", "-c"])
+        .arg(
+            "import socket\n\
+             s = socket.create_connection(('198.51.100.7', 80), timeout=3)\n\
+             print('port', s.getsockname()[1])\n\
+             s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')\n\
+             try:\n    print('read', len(s.recv(100)))\n\
+             except ConnectionResetError:\n    print('reset')\n\
+             try:\n    socket.create_connection(('198.51.100.7', 6379), timeout=0.5)\n    print('open')\n\
+             except OSError as e:\n    print('silent', type(e).__name__)\n",
+        )
+        .output()
+        .unwrap();
+    let said = text(&client.stdout);
+    assert!(client.status.success(), "{said}{}", text(&client.stderr));
+    assert!(
+        said.contains("reset") && said.contains("silent TimeoutError"),
+        "{said}"
+    );
+    let port: u16 = said
+        .lines()
+        .find_map(|l| l.strip_prefix("port "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // An echo request from a raw socket (hping3 would pick lo and 127.0.0.1 here).
+    let ping = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns, "python3", "-c"])
+        .arg(
+            "import socket, struct\n\
+             def csum(b):\n    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))\n    s = (s & 0xffff) + (s >> 16)\n    return ~(s + (s >> 16)) & 0xffff\n\
+             s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)\n\
+             s.settimeout(3)\n\
+             p = struct.pack('!BBHHH', 8, 0, 0, 0x1234, 1) + b'ping'\n\
+             p = p[:2] + struct.pack('!H', csum(p)) + p[4:]\n\
+             s.sendto(p, ('198.51.100.9', 0))\n\
+             while True:\n    d = s.recv(200)\n    if d[20] == 0:\n        print('echo reply', d[28:].decode())\n        break\n",
+        )
+        .output()
+        .unwrap();
+    assert!(
+        text(&ping.stdout).contains("echo reply ping"),
+        "{}",
+        text(&ping.stderr)
+    );
+
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &sensor.0.id().to_string()])
+        .status();
+    let status = sensor.0.wait().unwrap();
+    let mut report = String::new();
+    std::io::Read::read_to_string(sensor.0.stderr.as_mut().unwrap(), &mut report).unwrap();
+    assert!(status.success(), "{report}");
+    assert!(report.contains("1 handshakes completed"), "{report}");
+    assert!(
+        report.contains("0 dropped (queue full), 0 lost to write errors"),
+        "{report}"
+    );
+
+    let log = std::fs::read_to_string(logs.join("honeyd.log")).unwrap();
+    let flow = format!("203.0.113.1 {port} 198.51.100.7 80");
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains(&flow)).collect();
+    assert!(
+        lines[0].contains(&format!("tcp(6) - {flow}: 60 S [Linux 4.20 and newer]")),
+        "{log}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("tcp(6) S {flow}"))),
+        "{log}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with(&format!("tcp(6) E {flow}: 18 0"))),
+        "{log}"
+    );
+    assert!(log.contains("198.51.100.7 6379: 60 S"), "{log}");
+    assert!(
+        log.contains("icmp(1) - 203.0.113.1 198.51.100.9: 8(0)"),
+        "{log}"
+    );
+}

@@ -5,12 +5,17 @@
 //! * [`engine`] is the sans-IO core: packets and time in, replies and events out.
 //! * [`offline`] drives the engine from a capture file: the same events come out as live,
 //!   and the replies go to a capture.
+//! * [`live`] drives it from a [`tun`] device, with the log written off the packet path.
+//! * [`log`] writes events as Honeyd lines and JSON lines.
 
 #![warn(missing_docs)]
 
 pub mod config;
 pub mod engine;
+pub mod live;
+pub mod log;
 pub mod offline;
+pub mod tun;
 
 pub use config::{Config, ConfigError};
 pub use engine::{Engine, Output, Stats};

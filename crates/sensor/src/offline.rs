@@ -4,21 +4,11 @@
 
 use std::io::{Read, Write};
 
-use honeyscope_event::{honeyd, jsonl, Event, LocalZone};
 use honeyscope_wire::capture::{CaptureError, CaptureReader, LinkType, PcapWriter};
 use honeyscope_wire::probe::link_ip;
 
 use crate::engine::{Engine, Output};
-
-/// Where the offline run's outputs go. Each is optional.
-pub struct Sinks<'a> {
-    /// The Honeyd-format packet log, with times in `tz`.
-    pub honeyd: Option<(&'a mut dyn Write, &'a LocalZone)>,
-    /// JSON lines, one event each.
-    pub json: Option<&'a mut dyn Write>,
-    /// Our replies.
-    pub replies: Option<PcapWriter<&'a mut dyn Write>>,
-}
+use crate::log::EventLog;
 
 /// What an offline run read.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -44,16 +34,20 @@ pub enum ReplayError {
     Write(#[from] std::io::Error),
 }
 
-/// Runs every frame of `capture` through `engine`, then ends the flows still open.
-pub fn replay(
+/// The link type replies are written with.
+pub const REPLY_LINK: LinkType = LinkType::RawIp;
+
+/// Runs every frame of `capture` through `engine`, then ends the flows still open. Events
+/// go to `log`, replies to `replies` when given.
+pub fn replay<W: Write>(
     engine: &mut Engine<'_>,
     capture: impl Read,
-    sinks: &mut Sinks<'_>,
+    log: &mut EventLog,
+    mut replies: Option<&mut PcapWriter<W>>,
 ) -> Result<Replay, ReplayError> {
     let mut reader = CaptureReader::new(capture)?;
     let mut r = Replay::default();
     let mut out = Output::default();
-    let mut line = String::with_capacity(256);
     let mut last_us = 0i64;
     while let Some(frame) = reader.next_frame()? {
         r.frames += 1;
@@ -63,49 +57,33 @@ pub fn replay(
             Some(ip) => engine.packet(frame.ts_us, ip, &mut out),
             None => r.not_ip += 1,
         }
-        drain(&mut out, frame.ts_us, sinks, &mut line, &mut r)?;
+        drain(&mut out, frame.ts_us, log, replies.as_deref_mut(), &mut r)?;
     }
     engine.finish(last_us, &mut out);
-    drain(&mut out, last_us, sinks, &mut line, &mut r)?;
-    if let Some(w) = sinks.replies.as_mut() {
+    drain(&mut out, last_us, log, replies.as_deref_mut(), &mut r)?;
+    log.flush()?;
+    if let Some(w) = replies {
         w.flush()?;
     }
     Ok(r)
 }
 
-fn drain(
+fn drain<W: Write>(
     out: &mut Output,
     ts_us: i64,
-    sinks: &mut Sinks<'_>,
-    line: &mut String,
+    log: &mut EventLog,
+    mut replies: Option<&mut PcapWriter<W>>,
     r: &mut Replay,
 ) -> Result<(), ReplayError> {
     for ev in out.events.drain(..) {
-        write_event(&ev, sinks, line)?;
+        log.write(&ev)?;
         r.events += 1;
     }
     for reply in out.replies.drain(..) {
-        if let Some(w) = sinks.replies.as_mut() {
+        if let Some(w) = replies.as_deref_mut() {
             w.write_frame(ts_us, &reply)?;
         }
         r.replies += 1;
     }
     Ok(())
 }
-
-fn write_event(ev: &Event, sinks: &mut Sinks<'_>, line: &mut String) -> std::io::Result<()> {
-    if let Some((w, tz)) = sinks.honeyd.as_mut() {
-        line.clear();
-        honeyd::write_event(ev, tz, line);
-        w.write_all(line.as_bytes())?;
-    }
-    if let Some(w) = sinks.json.as_mut() {
-        line.clear();
-        jsonl::write_event(ev, line);
-        w.write_all(line.as_bytes())?;
-    }
-    Ok(())
-}
-
-/// The link type replies are written with.
-pub const REPLY_LINK: LinkType = LinkType::RawIp;
