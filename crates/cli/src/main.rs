@@ -190,49 +190,7 @@ enum Command {
     /// 8080, Telnet on 23 and 2323, every other port only logged; --print-config shows it).
     /// Live on a TUN device (--tun NAME --route; needs root, then drops to --user), or on a
     /// capture (--pcap) with its replies written to a capture (--replies). docs/SENSOR.md.
-    Sense {
-        /// The sensor's TOML config (default: the built-in one).
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Run on the packets of this capture (pcap or pcapng, plain, gzip or zstd).
-        #[arg(long, value_name = "FILE")]
-        pcap: Option<PathBuf>,
-        /// Write the replies to this capture (raw IPv4).
-        #[arg(long, value_name = "FILE")]
-        replies: Option<PathBuf>,
-        /// Directory for honeyd.log and events.jsonl (default: the config's data_dir).
-        #[arg(long, value_name = "DIR")]
-        log_dir: Option<PathBuf>,
-        /// Time zone of the Honeyd log's local timestamps (IANA name, UTC, +09:00, local).
-        #[arg(long, default_value = "local", value_name = "ZONE")]
-        tz: String,
-        /// A p0f v3 signature database for the sources' OS (default: the built-in one).
-        #[arg(long, value_name = "FILE")]
-        p0f_db: Option<PathBuf>,
-        /// The SYN cookie key, 32 hex digits, for replies that are the same on every run
-        /// (default: random).
-        #[arg(long, value_name = "HEX")]
-        cookie_key: Option<String>,
-        /// Print the built-in config (a commented starting point for your own) and exit.
-        #[arg(long)]
-        print_config: bool,
-        /// Run live on this TUN device (created if missing, brought up).
-        #[arg(long, value_name = "NAME")]
-        tun: Option<String>,
-        /// With --tun: route the config's prefixes to the device.
-        #[arg(long)]
-        route: bool,
-        /// With --tun: the user to drop to once the device is open.
-        #[arg(long, default_value = "nobody", value_name = "USER")]
-        user: String,
-        /// With --tun: stay root (not recommended).
-        #[arg(long)]
-        keep_root: bool,
-        /// With --tun: event batches that may wait for the log writer; beyond that they are
-        /// dropped and counted.
-        #[arg(long, default_value_t = 4096, value_name = "N")]
-        queue: usize,
-    },
+    Sense(sense::SenseArgs),
     /// Fingerprint the TCP handshakes in captures with p0f v3 signatures, as `p0f -r` does.
     ///
     /// Prints one line per SYN and SYN+ACK p0f would fingerprint, in p0f's log form after
@@ -320,35 +278,7 @@ fn main() -> ExitCode {
             format,
             read,
         } => cat(&inputs, format, &read),
-        Command::Sense {
-            config,
-            pcap,
-            replies,
-            log_dir,
-            tz,
-            p0f_db,
-            cookie_key,
-            print_config,
-            tun,
-            route,
-            user,
-            keep_root,
-            queue,
-        } => sense::run(sense::SenseArgs {
-            config,
-            pcap,
-            replies,
-            log_dir,
-            tz,
-            p0f_db,
-            cookie_key,
-            print_config,
-            tun,
-            route,
-            user,
-            keep_root,
-            queue,
-        }),
+        Command::Sense(args) => sense::run(args),
         Command::Fingerprint {
             captures,
             p0f_db,

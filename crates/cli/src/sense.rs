@@ -18,19 +18,48 @@ use honeyscope_wire::PcapWriter;
 use crate::fingerprint::load_database;
 
 /// What `honeyscope sense` was asked to do.
+#[derive(clap::Args)]
 pub struct SenseArgs {
+    /// The sensor's TOML config (default: the built-in one).
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Run on the packets of this capture (pcap or pcapng, plain, gzip or zstd).
+    #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
+    /// Write the replies to this capture (raw IPv4).
+    #[arg(long, value_name = "FILE")]
     pub replies: Option<PathBuf>,
+    /// Directory for honeyd.log and events.jsonl (default: the config's data_dir).
+    #[arg(long, value_name = "DIR")]
     pub log_dir: Option<PathBuf>,
+    /// Time zone of the Honeyd log's local timestamps (IANA name, UTC, +09:00, local).
+    #[arg(long, default_value = "local", value_name = "ZONE")]
     pub tz: String,
+    /// A p0f v3 signature database for the sources' OS (default: the built-in one).
+    #[arg(long, value_name = "FILE")]
     pub p0f_db: Option<PathBuf>,
+    /// The SYN cookie key, 32 hex digits, for replies that are the same on every run
+    /// (default: random).
+    #[arg(long, value_name = "HEX")]
     pub cookie_key: Option<String>,
+    /// Print the built-in config (a commented starting point for your own) and exit.
+    #[arg(long)]
     pub print_config: bool,
+    /// Run live on this TUN device (created if missing, brought up).
+    #[arg(long, value_name = "NAME")]
     pub tun: Option<String>,
+    /// With --tun: route the config's prefixes to the device.
+    #[arg(long)]
     pub route: bool,
+    /// With --tun: the user to drop to once the device is open.
+    #[arg(long, default_value = "nobody", value_name = "USER")]
     pub user: String,
+    /// With --tun: stay root (not recommended).
+    #[arg(long)]
     pub keep_root: bool,
+    /// With --tun: event batches that may wait for the log writer; beyond that they are
+    /// dropped and counted.
+    #[arg(long, default_value_t = 4096, value_name = "N")]
     pub queue: usize,
 }
 
@@ -127,27 +156,14 @@ pub fn run(args: SenseArgs) -> Result<()> {
         let stop = live::stop_on_signals();
         let r = live::run(&mut engine, &mut dev, log, args.queue, stop)
             .with_context(|| format!("reading TUN device {}", dev.name()))?;
-        let s = &r.engine;
         eprintln!(
-            "{}: {} datagrams; {} to claimed addresses, {} to others, {} malformed, {} not IPv4; \
-             sent {} replies ({} refused by the device): {} SYN+ACKs, {} RSTs, {} FIN+ACKs, \
-             {} port unreachables, {} echo replies; {} handshakes completed ({} dropped from a \
-             full flow table); {} events logged, {} dropped (queue full), {} lost to write errors{}",
+            "{}: {} datagrams; {}; {} replies sent, {} refused by the device; {} events logged, \
+             {} dropped (queue full), {} lost to write errors{}",
             dev.name(),
             r.received,
-            s.claimed,
-            s.not_ours,
-            s.malformed,
-            s.not_ip,
+            r.engine,
             r.sent,
             r.send_errors,
-            s.syn_acks,
-            s.resets,
-            s.fins,
-            s.unreachables,
-            s.echo_replies,
-            s.handshakes,
-            s.flows_evicted,
             r.logged,
             r.dropped,
             r.write_failed,
@@ -175,25 +191,12 @@ pub fn run(args: SenseArgs) -> Result<()> {
     if let Some(w) = replies_file.as_mut() {
         w.flush()?;
     }
-    let s = engine.stats();
     eprintln!(
-        "{}: {} frames ({} not IP); {} packets to claimed addresses, {} to others, {} malformed, \
-         {} not IPv4; sent {} SYN+ACKs, {} RSTs, {} FIN+ACKs, {} port unreachables, {} echo replies; \
-         {} handshakes completed ({} dropped from a full flow table); {} events in {}",
+        "{}: {} frames ({} not IP); {}; {} events in {}",
         pcap.display(),
         replay.frames,
         replay.not_ip,
-        s.claimed,
-        s.not_ours,
-        s.malformed,
-        s.not_ip,
-        s.syn_acks,
-        s.resets,
-        s.fins,
-        s.unreachables,
-        s.echo_replies,
-        s.handshakes,
-        s.flows_evicted,
+        engine.stats(),
         replay.events,
         dir.display(),
     );

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{have, honeyscope, text, Dump, Namespaces};
+use common::{have, honeyscope, ip, text, Dump, Namespaces};
 
 const KEY: &str = "000102030405060708090a0b0c0d0e0f";
 
@@ -294,17 +294,6 @@ fn live_on_a_tun_device() {
         return;
     }
     let ns = format!("hslive-{}", std::process::id());
-    let ip = |args: &[&str]| {
-        let ok = std::process::Command::new("ip")
-            .args(args)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            ok || std::env::var_os("HONEYSCOPE_REQUIRE_TOOLS").is_none(),
-            "ip {args:?} failed (needs root)"
-        );
-        ok
-    };
     if !ip(&["netns", "add", &ns]) {
         return;
     }

@@ -58,6 +58,29 @@ pub struct Stats {
     pub flows_evicted: u64,
 }
 
+impl std::fmt::Display for Stats {
+    /// One line for operators: where the packets went and what was sent.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} packets to claimed addresses, {} to others, {} malformed, {} not IPv4; sent {} \
+             SYN+ACKs, {} RSTs, {} FIN+ACKs, {} port unreachables, {} echo replies; {} \
+             handshakes completed ({} dropped from a full flow table)",
+            self.claimed,
+            self.not_ours,
+            self.malformed,
+            self.not_ip,
+            self.syn_acks,
+            self.resets,
+            self.fins,
+            self.unreachables,
+            self.echo_replies,
+            self.handshakes,
+            self.flows_evicted
+        )
+    }
+}
+
 /// One completed handshake, waiting for its first payload.
 #[derive(Debug, Clone, Copy)]
 struct Flow {

@@ -72,6 +72,19 @@ impl Dump {
     }
 }
 
+/// Runs `ip ARGS`; false (and, under HONEYSCOPE_REQUIRE_TOOLS, a failed test) if it fails.
+pub fn ip(args: &[&str]) -> bool {
+    let ok = Command::new("ip")
+        .args(args)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok || std::env::var_os("HONEYSCOPE_REQUIRE_TOOLS").is_none(),
+        "ip {args:?} failed (needs root and iproute2)"
+    );
+    ok
+}
+
 /// Two network namespaces, "client" and "server", joined by a veth pair (`<tag>c` in the
 /// client, `<tag>s` in the server) with the given addresses, removed when dropped.
 pub struct Namespaces {
@@ -113,17 +126,9 @@ impl Namespaces {
         Some(ns)
     }
 
-    /// Runs `ip ARGS`; false (and, under HONEYSCOPE_REQUIRE_TOOLS, a failed test) if it fails.
+    /// Runs `ip ARGS` ([`ip`]).
     pub fn ip(&self, args: &[&str]) -> bool {
-        let ok = Command::new("ip")
-            .args(args)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            ok || std::env::var_os("HONEYSCOPE_REQUIRE_TOOLS").is_none(),
-            "ip {args:?} failed (needs root and iproute2)"
-        );
-        ok
+        ip(args)
     }
 
     pub fn exec(&self, ns: &str, args: &[&str]) -> Command {
