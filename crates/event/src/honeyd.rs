@@ -537,7 +537,6 @@ fn parse_comment<'a>(c: &mut Cursor<'a>, ev: &mut PacketLine<'a>) -> Result<(), 
 /// OS labels and remarks are written verbatim; a `]` in an OS label or a newline anywhere
 /// would not read back the same, so those characters are replaced by `)` and a space.
 pub fn write_event(ev: &Event, tz: &LocalZone, out: &mut String) {
-    use std::fmt::Write;
     tz.write_honeyd_time(ev.time(), out);
     out.push(' ');
     let p = match ev {
@@ -550,46 +549,46 @@ pub fn write_event(ev: &Event, tz: &LocalZone, out: &mut String) {
         }
         Event::Packet(p) => p,
     };
+    use crate::text::{push_ip, push_u64};
     push_clean(out, p.proto_name(), b"( \n");
-    let _ = write!(out, "({}) ", p.proto);
+    out.push('(');
+    push_u64(out, u64::from(p.proto));
+    out.push_str(") ");
     out.push(match p.kind {
         PacketKind::Probe => '-',
         PacketKind::FlowStart => 'S',
         PacketKind::FlowEnd => 'E',
     });
     out.push(' ');
+    push_ip(out, p.src);
+    out.push(' ');
     if p.sport.is_some() || p.dport.is_some() {
-        let _ = write!(
-            out,
-            "{} {} {} {}",
-            p.src,
-            p.sport.unwrap_or(0),
-            p.dst,
-            p.dport.unwrap_or(0)
-        );
+        push_u64(out, u64::from(p.sport.unwrap_or(0)));
+        out.push(' ');
+        push_ip(out, p.dst);
+        out.push(' ');
+        push_u64(out, u64::from(p.dport.unwrap_or(0)));
     } else {
-        let _ = write!(out, "{} {}", p.src, p.dst);
+        push_ip(out, p.dst);
         if p.icmp_type.is_some() || p.icmp_code.is_some() {
-            let _ = write!(
-                out,
-                ": {}({})",
-                p.icmp_type.unwrap_or(0),
-                p.icmp_code.unwrap_or(0)
-            );
+            out.push_str(": ");
+            push_u64(out, u64::from(p.icmp_type.unwrap_or(0)));
+            out.push('(');
+            push_u64(out, u64::from(p.icmp_code.unwrap_or(0)));
+            out.push(')');
         }
     }
     match p.kind {
         PacketKind::FlowStart => push_comment(out, p),
         PacketKind::FlowEnd => {
-            let _ = write!(
-                out,
-                ": {} {}",
-                p.rx_bytes.unwrap_or(0),
-                p.tx_bytes.unwrap_or(0)
-            );
+            out.push_str(": ");
+            push_u64(out, p.rx_bytes.unwrap_or(0));
+            out.push(' ');
+            push_u64(out, p.tx_bytes.unwrap_or(0));
         }
         PacketKind::Probe => {
-            let _ = write!(out, ": {}", p.ip_len.unwrap_or(0));
+            out.push_str(": ");
+            push_u64(out, u64::from(p.ip_len.unwrap_or(0)));
             if p.proto == proto::TCP {
                 out.push(' ');
                 p.tcp_flags.unwrap_or_default().push_letters(out);

@@ -14,6 +14,7 @@ pub mod input;
 pub mod jsonl;
 pub mod model;
 pub mod proto;
+pub mod text;
 pub mod time;
 
 pub use model::{Event, LifecycleEvent, LogState, PacketEvent, PacketKind, TcpFlags};

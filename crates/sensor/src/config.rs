@@ -91,7 +91,7 @@ impl fmt::Display for Prefix {
 }
 
 /// What an address does with a packet to a port (or a protocol's default).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// TCP: complete the handshake (SYN cookie); UDP: take it silently; ICMP: answer echo
     /// requests.
@@ -102,7 +102,7 @@ pub enum Action {
     Block,
     /// Hand the connection to a service (`telnet`, `http`). Until services exist this
     /// completes the handshake like `open`.
-    Service(String),
+    Service(&'static str),
 }
 
 impl FromStr for Action {
@@ -113,7 +113,8 @@ impl FromStr for Action {
             "open" => Action::Open,
             "reset" | "closed" => Action::Reset,
             "block" | "filtered" => Action::Block,
-            "telnet" | "http" => Action::Service(s.to_string()),
+            "telnet" => Action::Service("telnet"),
+            "http" => Action::Service("http"),
             _ => {
                 return Err(format!(
                     "unknown action {s:?}: use open, reset, block, or a service (telnet, http)"
@@ -479,8 +480,8 @@ mod tests {
         assert!(c.claims("198.51.100.7".parse().unwrap()));
         assert!(!c.claims("198.51.101.7".parse().unwrap()));
         let t = c.template_for("198.51.100.7".parse().unwrap());
-        assert_eq!(t.tcp_action(80), &Action::Service("http".into()));
-        assert_eq!(t.tcp_action(23), &Action::Service("telnet".into()));
+        assert_eq!(t.tcp_action(80), &Action::Service("http"));
+        assert_eq!(t.tcp_action(23), &Action::Service("telnet"));
         assert_eq!(t.tcp_action(6379), &Action::Block);
         assert_eq!(t.udp_action(53413), &Action::Block);
         assert_eq!(t.personality.name, "linux-2.6");

@@ -107,7 +107,8 @@ pub struct Engine<'db> {
     cfg: Config,
     key: CookieKey,
     sensor: Option<Arc<str>>,
-    db: &'db Database,
+    /// The database's labels as they go into the log, made once.
+    labels: Vec<Box<str>>,
     fp: Fingerprinter<'db>,
     os: SourceCache,
     /// IP ID state per claimed host (personalities with counters or random IDs).
@@ -127,7 +128,11 @@ impl<'db> Engine<'db> {
         Engine {
             sensor: cfg.sensor_id.as_deref().map(Arc::from),
             key,
-            db,
+            labels: db
+                .labels
+                .iter()
+                .map(|l| l.to_string().into_boxed_str())
+                .collect(),
             fp: Fingerprinter::new(db),
             os,
             ids: HashMap::new(),
@@ -192,12 +197,13 @@ impl<'db> Engine<'db> {
         let os = self
             .os
             .get(IpAddr::V4(src), now_us)
-            .map(|i| self.db.labels[i].to_string().into_boxed_str());
+            .and_then(|i| self.labels.get(i).cloned());
 
         let proto = h.protocol().0;
         let ip_len = u32::from(h.total_len());
-        let tpl = self.cfg.template_for(dst).clone();
+        let tpl = self.cfg.template_for(dst);
         let p = tpl.personality;
+        let icmp_open = tpl.icmp == Action::Open;
         match &sliced.transport {
             Some(TransportSlice::Tcp(t)) => {
                 let mut ev = PacketEvent::probe(
@@ -223,7 +229,7 @@ impl<'db> Engine<'db> {
                     options: t.options(),
                     payload: t.payload(),
                 };
-                let action = tpl.tcp_action(seg.dport).clone();
+                let action = *self.cfg.template_for(dst).tcp_action(seg.dport);
                 self.tcp(now_us, p, &action, &seg, os, out);
             }
             Some(TransportSlice::Udp(u)) => {
@@ -238,7 +244,7 @@ impl<'db> Engine<'db> {
                     None,
                 );
                 self.push(out, PacketEvent { os, ..ev });
-                if *tpl.udp_action(u.destination_port()) == Action::Reset {
+                if *self.cfg.template_for(dst).udp_action(u.destination_port()) == Action::Reset {
                     let id = self.ip_id(p, dst, false);
                     out.replies.push(reply::unreachable(p, id, dst, src, 3, ip));
                     self.stats.unreachables += 1;
@@ -257,7 +263,7 @@ impl<'db> Engine<'db> {
                     None,
                 );
                 self.push(out, PacketEvent { os, ..ev });
-                if b[0] == 8 && b[1] == 0 && tpl.icmp == Action::Open {
+                if b[0] == 8 && b[1] == 0 && icmp_open {
                     let id = self.ip_id(p, dst, false);
                     let ident_seq = [b[4], b[5], b[6], b[7]];
                     out.replies
