@@ -145,15 +145,7 @@ impl StrCol {
     fn push_ip(&mut self, ip: IpAddr) {
         use std::io::Write;
         match ip {
-            IpAddr::V4(v4) => {
-                let table = octet_text();
-                let [a, c, d, e] = v4.octets();
-                self.data.extend_from_slice(table[a as usize].as_bytes());
-                for o in [c, d, e] {
-                    self.data.push(b'.');
-                    self.data.extend_from_slice(table[o as usize].as_bytes());
-                }
-            }
+            IpAddr::V4(v4) => honeyscope_event::text::extend_ipv4(&mut self.data, v4),
             // Writing into a Vec cannot fail.
             IpAddr::V6(v6) => {
                 let _ = write!(self.data, "{v6}");
@@ -347,12 +339,6 @@ impl EventBatchBuilder {
         RecordBatch::try_new(event_schema(), columns)
             .unwrap_or_else(|e| unreachable!("event columns match the schema: {e}"))
     }
-}
-
-/// Decimal text of every octet, so IPv4 addresses are written without `fmt`.
-fn octet_text() -> &'static [String; 256] {
-    static TABLE: OnceLock<[String; 256]> = OnceLock::new();
-    TABLE.get_or_init(|| std::array::from_fn(|i| i.to_string()))
 }
 
 /// A batch does not have the event schema's columns with their types.

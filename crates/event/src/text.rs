@@ -1,33 +1,41 @@
-//! Appending numbers and addresses to a `String` without going through `fmt`: the log
-//! writers put several on every line, at up to millions of lines a second.
+//! Appending numbers and addresses to text without going through `fmt`: the log writers
+//! put several on every line, at up to millions of lines a second.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::OnceLock;
 
 /// Appends `n` in decimal.
-pub fn push_u64(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+pub fn push_u64(out: &mut String, n: u64) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// Decimal text of every octet value.
+fn octet_text() -> &'static [String; 256] {
+    static TABLE: OnceLock<[String; 256]> = OnceLock::new();
+    TABLE.get_or_init(|| std::array::from_fn(|i| i.to_string()))
+}
+
+/// Appends an IPv4 address in dotted decimal to bytes.
+pub fn extend_ipv4(out: &mut Vec<u8>, ip: Ipv4Addr) {
+    let table = octet_text();
+    let [a, b, c, d] = ip.octets();
+    out.extend_from_slice(table[usize::from(a)].as_bytes());
+    for o in [b, c, d] {
+        out.push(b'.');
+        out.extend_from_slice(table[usize::from(o)].as_bytes());
     }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 /// Appends an address in its canonical text form (IPv4 without `fmt`).
 pub fn push_ip(out: &mut String, ip: IpAddr) {
     match ip {
         IpAddr::V4(v4) => {
-            for (i, o) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
-                }
-                push_u64(out, u64::from(o));
+            let table = octet_text();
+            let [a, b, c, d] = v4.octets();
+            out.push_str(&table[usize::from(a)]);
+            for o in [b, c, d] {
+                out.push('.');
+                out.push_str(&table[usize::from(o)]);
             }
         }
         IpAddr::V6(v6) => {
@@ -59,6 +67,11 @@ mod tests {
             let mut s = String::new();
             push_ip(&mut s, ip);
             assert_eq!(s, ip.to_string());
+            if let IpAddr::V4(v4) = ip {
+                let mut b = Vec::new();
+                extend_ipv4(&mut b, v4);
+                assert_eq!(b, ip.to_string().into_bytes());
+            }
         }
     }
 }
