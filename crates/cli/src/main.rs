@@ -72,6 +72,19 @@ impl ReadArgs {
 }
 
 #[derive(Subcommand)]
+enum ConfigCommand {
+    /// Turn a Honeyd config into a honeyscope sensor config (printed as TOML).
+    ///
+    /// Templates, personalities, default actions, port actions and binds are carried over;
+    /// every line that is not (scripts, proxies, subsystems, routes, uptime, …) is listed on
+    /// standard error with its line number. Scripts are never run: their ports become open.
+    ImportHoneyd {
+        /// The Honeyd config file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Load inputs into a Parquet store, partitioned by day; each input is stored once.
     ///
@@ -191,6 +204,9 @@ enum Command {
     /// Live on a TUN device (--tun NAME --route; needs root, then drops to --user), or on a
     /// capture (--pcap) with its replies written to a capture (--replies). docs/SENSOR.md.
     Sense(sense::SenseArgs),
+    /// Work with sensor configs.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Fingerprint the TCP handshakes in captures with p0f v3 signatures, as `p0f -r` does.
     ///
     /// Prints one line per SYN and SYN+ACK p0f would fingerprint, in p0f's log form after
@@ -279,6 +295,7 @@ fn main() -> ExitCode {
             read,
         } => cat(&inputs, format, &read),
         Command::Sense(args) => sense::run(args),
+        Command::Config(ConfigCommand::ImportHoneyd { file }) => sense::import_honeyd(&file),
         Command::Fingerprint {
             captures,
             p0f_db,

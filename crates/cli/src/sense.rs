@@ -202,3 +202,22 @@ pub fn run(args: SenseArgs) -> Result<()> {
     );
     Ok(())
 }
+
+/// `honeyscope config import-honeyd FILE`: our config on standard output, what could not be
+/// carried on standard error.
+pub fn import_honeyd(file: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("reading the Honeyd config {}", file.display()))?;
+    let name = file.display().to_string();
+    let r = honeyscope_sensor::honeyd_import::import(&text, &name)
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    print!("{}", r.toml);
+    for n in &r.not_carried {
+        eprintln!("{name}:{}: not carried: {} ({})", n.line, n.text, n.why);
+    }
+    eprintln!(
+        "{name}: imported; {} line(s) not carried, listed above",
+        r.not_carried.len()
+    );
+    Ok(())
+}

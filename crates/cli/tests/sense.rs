@@ -457,3 +457,36 @@ fn live_on_a_tun_device() {
         "{log}"
     );
 }
+
+#[test]
+fn a_honeyd_config_imports_and_runs() {
+    let conf = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/honeyd/honeyevse-honeyd.conf");
+    let out = honeyscope(&["config", "import-honeyd", conf.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("honeyevse-honeyd.conf:14: not carried: add siemens tcp port 102 proxy"),
+        "{err}"
+    );
+    assert!(err.contains("7 line(s) not carried"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let ours = dir.path().join("sensor.toml");
+    std::fs::write(&ours, &out.stdout).unwrap();
+    // The imported config loads: the run gets as far as the (missing) capture.
+    let out = honeyscope(&[
+        "sense",
+        "--config",
+        ours.to_str().unwrap(),
+        "--pcap",
+        dir.path().join("none.pcap").to_str().unwrap(),
+        "--log-dir",
+        dir.path().join("logs").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("opening"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -2,6 +2,7 @@
 //! as each address's template and personality say.
 //!
 //! * [`config`] reads and checks the TOML configuration (and holds the built-in one).
+//! * [`honeyd_import`] turns a Honeyd config into ours, listing what it cannot carry.
 //! * [`engine`] is the sans-IO core: packets and time in, replies and events out.
 //! * [`offline`] drives the engine from a capture file: the same events come out as live,
 //!   and the replies go to a capture.
@@ -12,6 +13,7 @@
 
 pub mod config;
 pub mod engine;
+pub mod honeyd_import;
 pub mod live;
 pub mod log;
 pub mod offline;
