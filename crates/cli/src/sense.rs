@@ -61,6 +61,9 @@ pub struct SenseArgs {
     /// dropped and counted.
     #[arg(long, default_value_t = 4096, value_name = "N")]
     pub queue: usize,
+    /// With --tun: serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9100).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config> {
@@ -135,6 +138,17 @@ pub fn run(args: SenseArgs) -> Result<()> {
                 dev.route(*p)?;
             }
         }
+        // Bound before dropping root, so a privileged port works too.
+        let shared = match &args.metrics {
+            Some(addr) => {
+                let shared = honeyscope_sensor::metrics::Shared::default();
+                let bound = honeyscope_sensor::metrics::serve(addr, shared.clone())
+                    .with_context(|| format!("serving metrics on {addr}"))?;
+                eprintln!("metrics on http://{bound}/metrics");
+                Some(shared)
+            }
+            None => None,
+        };
         if !args.keep_root {
             tun::drop_privileges(&args.user).with_context(|| {
                 format!(
@@ -154,8 +168,15 @@ pub fn run(args: SenseArgs) -> Result<()> {
             dir.display()
         );
         let stop = live::stop_on_signals();
-        let r = live::run(&mut engine, &mut dev, log, args.queue, stop)
-            .with_context(|| format!("reading TUN device {}", dev.name()))?;
+        let r = live::run(
+            &mut engine,
+            &mut dev,
+            log,
+            args.queue,
+            stop,
+            shared.as_ref(),
+        )
+        .with_context(|| format!("reading TUN device {}", dev.name()))?;
         eprintln!(
             "{}: {} datagrams; {}; {} replies sent, {} refused by the device; {} events logged, \
              {} dropped (queue full), {} lost to write errors{}",

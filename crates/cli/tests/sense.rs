@@ -340,6 +340,8 @@ fn live_on_a_tun_device() {
                 "UTC",
                 "--cookie-key",
                 KEY,
+                "--metrics",
+                "127.0.0.1:9464",
             ])
             .arg("--log-dir")
             .arg(&logs)
@@ -418,6 +420,29 @@ fn live_on_a_tun_device() {
         "{}",
         text(&ping.stderr)
     );
+
+    // Prometheus metrics, from inside the namespace, once the loop has published.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let metrics = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns, "python3", "-c"])
+        .arg("import urllib.request\nprint(urllib.request.urlopen('http://127.0.0.1:9464/metrics', timeout=3).read().decode())")
+        .output()
+        .unwrap();
+    let m = text(&metrics.stdout);
+    for want in [
+        "honeyscope_handshakes_total 1\n",
+        "honeyscope_packets_out_total{reply=\"syn_ack\"} 1\n",
+        "honeyscope_packets_out_total{reply=\"rst\"} 1\n",
+        "honeyscope_packets_out_total{reply=\"echo_reply\"} 1\n",
+        "honeyscope_events_dropped_total{reason=\"queue_full\"} 0\n",
+        "# TYPE honeyscope_queue_depth gauge\n",
+    ] {
+        assert!(
+            m.contains(want),
+            "no {want:?} in\n{m}{}",
+            text(&metrics.stderr)
+        );
+    }
 
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &sensor.0.id().to_string()])

@@ -7,7 +7,8 @@
 //! * [`offline`] drives the engine from a capture file: the same events come out as live,
 //!   and the replies go to a capture.
 //! * [`live`] drives it from a [`tun`] device, with the log written off the packet path.
-//! * [`log`] writes events as Honeyd lines and JSON lines.
+//! * [`log`] writes events as Honeyd lines and JSON lines; [`metrics`] serves Prometheus
+//!   counters.
 
 #![warn(missing_docs)]
 
@@ -16,6 +17,7 @@ pub mod engine;
 pub mod honeyd_import;
 pub mod live;
 pub mod log;
+pub mod metrics;
 pub mod offline;
 pub mod tun;
 

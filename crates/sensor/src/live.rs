@@ -36,6 +36,10 @@ pub struct LiveReport {
     pub write_failed: u64,
     /// The first write error, if any.
     pub write_error: Option<String>,
+    /// Events handed to the log queue so far.
+    pub queued: u64,
+    /// Completed handshakes waiting for a payload, now.
+    pub open_flows: u64,
 }
 
 /// Microseconds since the epoch, now.
@@ -47,12 +51,14 @@ fn now_us() -> i64 {
 
 /// Runs until `stop` is set: reads the device, answers, queues events (at most `queue`
 /// waiting) for a writer thread. On stop, ends the open flows and flushes the log.
+/// When `metrics` is given, the counters are published there every [`TICK`] or so.
 pub fn run(
     engine: &mut Engine<'_>,
     tun: &mut Tun,
     mut log: EventLog,
     queue: usize,
     stop: &AtomicBool,
+    metrics: Option<&crate::metrics::Shared>,
 ) -> io::Result<LiveReport> {
     let (tx, rx) = sync_channel::<Vec<Event>>(queue.max(1));
     let logged = Arc::new(AtomicU64::new(0));
@@ -98,10 +104,22 @@ pub fn run(
             let batch = std::mem::take(&mut out.events);
             let n = batch.len() as u64;
             match tx.try_send(batch) {
-                Ok(()) => {}
+                Ok(()) => report.queued += n,
                 Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
                     report.dropped += n;
                 }
+            }
+        }
+    };
+    let mut published = std::time::Instant::now();
+    let publish = |report: &mut LiveReport, engine: &Engine<'_>| {
+        if let Some(m) = metrics {
+            report.engine = engine.stats().clone();
+            report.logged = logged.load(Ordering::Relaxed);
+            report.write_failed = failed.load(Ordering::Relaxed);
+            report.open_flows = engine.open_flows() as u64;
+            if let Ok(mut shared) = m.lock() {
+                *shared = report.clone();
             }
         }
     };
@@ -114,6 +132,10 @@ pub fn run(
             None => engine.poll(now_us(), &mut out),
         }
         send(&mut out, &mut report, tun);
+        if published.elapsed() >= TICK {
+            publish(&mut report, engine);
+            published = std::time::Instant::now();
+        }
     }
     engine.finish(now_us(), &mut out);
     send(&mut out, &mut report, tun);
@@ -124,6 +146,12 @@ pub fn run(
     report.logged = logged.load(Ordering::Relaxed);
     report.write_failed = failed.load(Ordering::Relaxed);
     report.engine = engine.stats().clone();
+    report.open_flows = engine.open_flows() as u64;
+    if let Some(m) = metrics {
+        if let Ok(mut shared) = m.lock() {
+            *shared = report.clone();
+        }
+    }
     Ok(report)
 }
 

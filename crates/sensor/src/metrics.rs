@@ -1,0 +1,142 @@
+//! Prometheus metrics on a local HTTP port: a tiny server on its own thread that answers
+//! `GET /metrics` with the latest counters the packet loop published. It reads nothing from
+//! the client but the request line (bounded), and every connection has a timeout.
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::live::LiveReport;
+
+/// The counters the server shows; the packet loop replaces them as it runs.
+pub type Shared = Arc<Mutex<LiveReport>>;
+
+/// Starts serving on `addr` (e.g. `127.0.0.1:9100`; port 0 picks one). Returns the bound
+/// address.
+pub fn serve(addr: &str, shared: Shared) -> io::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr)?;
+    let bound = listener.local_addr()?;
+    std::thread::Builder::new()
+        .name("metrics".into())
+        .spawn(move || {
+            for conn in listener.incoming().flatten() {
+                // One slow or hostile client cannot hold the others for long.
+                let _ = answer(conn, &shared);
+            }
+        })?;
+    Ok(bound)
+}
+
+fn answer(conn: TcpStream, shared: &Shared) -> io::Result<()> {
+    conn.set_read_timeout(Some(Duration::from_secs(2)))?;
+    conn.set_write_timeout(Some(Duration::from_secs(2)))?;
+    let mut line = String::new();
+    BufReader::new((&conn).take_bounded()).read_line(&mut line)?;
+    let mut w = &conn;
+    if line.starts_with("GET /metrics ") || line.starts_with("GET / ") {
+        let body = render(&shared.lock().map(|r| r.clone()).unwrap_or_default());
+        write!(
+            w,
+            "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    } else {
+        w.write_all(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+    }
+}
+
+/// Reads at most a request line's worth.
+trait TakeBounded: io::Read + Sized {
+    fn take_bounded(self) -> io::Take<Self> {
+        self.take(4096)
+    }
+}
+impl<R: io::Read> TakeBounded for R {}
+
+/// The Prometheus text format of a report.
+pub fn render(r: &LiveReport) -> String {
+    let s = &r.engine;
+    let mut o = String::with_capacity(2048);
+    let mut metric = |name: &str, help: &str, kind: &str, rows: &[(&str, u64)]| {
+        o.push_str(&format!(
+            "# HELP honeyscope_{name} {help}\n# TYPE honeyscope_{name} {kind}\n"
+        ));
+        for (labels, v) in rows {
+            if labels.is_empty() {
+                o.push_str(&format!("honeyscope_{name} {v}\n"));
+            } else {
+                o.push_str(&format!("honeyscope_{name}{{{labels}}} {v}\n"));
+            }
+        }
+    };
+    metric(
+        "packets_in_total",
+        "Datagrams read, by what became of them.",
+        "counter",
+        &[
+            ("outcome=\"claimed\"", s.claimed),
+            ("outcome=\"not_ours\"", s.not_ours),
+            ("outcome=\"not_ipv4\"", s.not_ip),
+            ("outcome=\"malformed\"", s.malformed),
+        ],
+    );
+    metric(
+        "packets_out_total",
+        "Replies sent, by kind.",
+        "counter",
+        &[
+            ("reply=\"syn_ack\"", s.syn_acks),
+            ("reply=\"rst\"", s.resets),
+            ("reply=\"fin_ack\"", s.fins),
+            ("reply=\"port_unreachable\"", s.unreachables),
+            ("reply=\"echo_reply\"", s.echo_replies),
+        ],
+    );
+    metric(
+        "send_errors_total",
+        "Replies the device refused.",
+        "counter",
+        &[("", r.send_errors)],
+    );
+    metric(
+        "handshakes_total",
+        "Handshakes completed from a SYN cookie.",
+        "counter",
+        &[("", s.handshakes)],
+    );
+    metric(
+        "flows_evicted_total",
+        "Completed handshakes dropped from a full flow table.",
+        "counter",
+        &[("", s.flows_evicted)],
+    );
+    metric(
+        "events_written_total",
+        "Events written to the logs.",
+        "counter",
+        &[("", r.logged)],
+    );
+    metric(
+        "events_dropped_total",
+        "Events dropped: the log queue was full, or a write failed.",
+        "counter",
+        &[
+            ("reason=\"queue_full\"", r.dropped),
+            ("reason=\"write_error\"", r.write_failed),
+        ],
+    );
+    metric(
+        "queue_depth",
+        "Events waiting for the log writer.",
+        "gauge",
+        &[("", r.queued.saturating_sub(r.logged + r.write_failed))],
+    );
+    metric(
+        "sessions",
+        "Completed handshakes waiting for their first payload.",
+        "gauge",
+        &[("", r.open_flows)],
+    );
+    o
+}
