@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use honeyscope_event::{input, LocalZone};
 use honeyscope_sensor::config::{Config, SEED_DEFAULT};
-use honeyscope_sensor::log::EventLog;
+use honeyscope_sensor::log::{DailyLog, EventLog};
 use honeyscope_sensor::offline::{self, REPLY_LINK};
 use honeyscope_sensor::tun::{self, Tun};
 use honeyscope_sensor::{live, Engine};
@@ -121,10 +121,7 @@ pub fn run(args: SenseArgs) -> Result<()> {
         let f = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
         Ok(Box::new(BufWriter::with_capacity(1 << 16, f)))
     };
-    let mut log = EventLog::new(
-        Some((create("honeyd.log")?, tz)),
-        Some(create("events.jsonl")?),
-    );
+    let tz = std::sync::Arc::new(tz);
     let prefixes = cfg.prefixes.clone();
     let mut engine = Engine::new(cfg, &db, key);
 
@@ -150,6 +147,13 @@ pub fn run(args: SenseArgs) -> Result<()> {
             None => None,
         };
         if !args.keep_root {
+            tun::give_to(&dir, &args.user).with_context(|| {
+                format!(
+                    "giving the log directory {} to {:?}",
+                    dir.display(),
+                    args.user
+                )
+            })?;
             tun::drop_privileges(&args.user).with_context(|| {
                 format!(
                     "dropping root to user {:?} (pass --keep-root to stay root)",
@@ -158,7 +162,8 @@ pub fn run(args: SenseArgs) -> Result<()> {
             })?;
         }
         eprintln!(
-            "sensing on {} ({}); honeyd.log, events.jsonl in {}; stop with Ctrl-C or SIGTERM",
+            "sensing on {} ({}); honeyd-DATE.log, events-DATE.jsonl in {}; stop with Ctrl-C or \
+             SIGTERM, reopen the logs with SIGHUP",
             dev.name(),
             if args.route {
                 "routes added"
@@ -168,6 +173,8 @@ pub fn run(args: SenseArgs) -> Result<()> {
             dir.display()
         );
         let stop = live::stop_on_signals();
+        // One pair of files per local day, reopened on SIGHUP.
+        let log = Box::new(DailyLog::new(&dir, tz));
         let r = live::run(
             &mut engine,
             &mut dev,
@@ -193,6 +200,10 @@ pub fn run(args: SenseArgs) -> Result<()> {
         return Ok(());
     }
 
+    let mut log = EventLog::new(
+        Some((create("honeyd.log")?, tz)),
+        Some(create("events.jsonl")?),
+    );
     let pcap = args.pcap.unwrap_or_default();
     let mut replies_file = match &args.replies {
         Some(p) => Some(BufWriter::new(

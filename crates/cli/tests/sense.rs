@@ -401,7 +401,8 @@ fn live_on_a_tun_device() {
         .parse()
         .unwrap();
     // An echo request from a raw socket (hping3 would pick lo and 127.0.0.1 here).
-    let ping = std::process::Command::new("ip")
+    let ping = || {
+        let ping = std::process::Command::new("ip")
         .args(["netns", "exec", &ns, "python3", "-c"])
         .arg(
             "import socket, struct\n\
@@ -415,11 +416,13 @@ fn live_on_a_tun_device() {
         )
         .output()
         .unwrap();
-    assert!(
-        text(&ping.stdout).contains("echo reply ping"),
-        "{}",
-        text(&ping.stderr)
-    );
+        assert!(
+            text(&ping.stdout).contains("echo reply ping"),
+            "{}",
+            text(&ping.stderr)
+        );
+    };
+    ping();
 
     // Prometheus metrics, from inside the namespace, once the loop has published.
     std::thread::sleep(std::time::Duration::from_millis(300));
@@ -444,6 +447,27 @@ fn live_on_a_tun_device() {
         );
     }
 
+    // logrotate's way: move the day's log away, SIGHUP, and the next events go to a new
+    // file of the same name.
+    let day_log = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("honeyd-")
+        })
+        .expect("a honeyd-DATE.log");
+    let moved = dir.path().join("moved.log");
+    std::fs::rename(&day_log, &moved).unwrap();
+    let _ = std::process::Command::new("kill")
+        .args(["-HUP", &sensor.0.id().to_string()])
+        .status();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    ping();
+
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &sensor.0.id().to_string()])
         .status();
@@ -457,7 +481,12 @@ fn live_on_a_tun_device() {
         "{report}"
     );
 
-    let log = std::fs::read_to_string(logs.join("honeyd.log")).unwrap();
+    let after = std::fs::read_to_string(&day_log).unwrap();
+    assert!(
+        after.lines().count() == 1 && after.contains("icmp(1) - 203.0.113.1 198.51.100.9: 8(0)"),
+        "after SIGHUP: {after}"
+    );
+    let log = std::fs::read_to_string(&moved).unwrap();
     let flow = format!("203.0.113.1 {port} 198.51.100.7 80");
     let lines: Vec<&str> = log.lines().filter(|l| l.contains(&flow)).collect();
     assert!(

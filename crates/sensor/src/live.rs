@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use honeyscope_event::Event;
 
 use crate::engine::{Engine, Output, Stats};
-use crate::log::EventLog;
+use crate::log::EventSink;
 use crate::tun::{Tun, MAX_PACKET};
 
 /// How often the engine's timers run when no packet arrives.
@@ -55,7 +55,7 @@ fn now_us() -> i64 {
 pub fn run(
     engine: &mut Engine<'_>,
     tun: &mut Tun,
-    mut log: EventLog,
+    mut log: Box<dyn EventSink>,
     queue: usize,
     stop: &AtomicBool,
     metrics: Option<&crate::metrics::Shared>,
@@ -70,6 +70,11 @@ pub fn run(
             .spawn(move || -> Option<String> {
                 let mut first_error = None;
                 for batch in rx {
+                    if REOPEN.swap(false, Ordering::Relaxed) {
+                        if let Err(e) = log.reopen() {
+                            first_error.get_or_insert_with(|| e.to_string());
+                        }
+                    }
                     for ev in &batch {
                         match log.write(ev) {
                             Ok(()) => logged.fetch_add(1, Ordering::Relaxed),
@@ -155,19 +160,28 @@ pub fn run(
     Ok(report)
 }
 
-/// A flag set by SIGINT or SIGTERM, for [`run`]'s `stop`. Installs the handlers once.
+/// Set by SIGHUP: the log writer reopens its files before its next batch.
+static REOPEN: AtomicBool = AtomicBool::new(false);
+
+/// A flag set by SIGINT or SIGTERM, for [`run`]'s `stop`. Installs the handlers once, and
+/// SIGHUP's, which makes the log writer reopen its files (for logrotate and the like).
 pub fn stop_on_signals() -> &'static AtomicBool {
     static STOP: AtomicBool = AtomicBool::new(false);
-    extern "C" fn on_signal(_: libc::c_int) {
+    extern "C" fn on_stop(_: libc::c_int) {
         // Only an atomic store: async-signal-safe.
         STOP.store(true, Ordering::Relaxed);
     }
-    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    // SAFETY: installs a handler that only stores to an atomic; the previous handlers are
-    // not needed.
+    extern "C" fn on_hup(_: libc::c_int) {
+        REOPEN.store(true, Ordering::Relaxed);
+    }
+    let stop = on_stop as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    let hup = on_hup as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: installs handlers that only store to atomics; the previous handlers are not
+    // needed.
     unsafe {
-        libc::signal(libc::SIGINT, handler);
-        libc::signal(libc::SIGTERM, handler);
+        libc::signal(libc::SIGINT, stop);
+        libc::signal(libc::SIGTERM, stop);
+        libc::signal(libc::SIGHUP, hup);
     }
     &STOP
 }

@@ -206,20 +206,32 @@ impl Tun {
     }
 }
 
-/// Drops root: switches to `user`'s uid and gid (and drops supplementary groups).
-pub fn drop_privileges(user: &str) -> io::Result<()> {
+/// `user`'s uid and gid.
+fn user_ids(user: &str) -> io::Result<(libc::uid_t, libc::gid_t)> {
     let name = CString::new(user).map_err(|_| io::Error::other("user name has a NUL"))?;
     // SAFETY: getpwnam returns a pointer into static storage or NULL; we copy what we need
     // before any other call that might reuse it.
-    let (uid, gid) = unsafe {
+    unsafe {
         let pw = libc::getpwnam(name.as_ptr());
         if pw.is_null() {
             return Err(io::Error::other(format!(
                 "no user {user:?} to drop privileges to (create it, or pass --user)"
             )));
         }
-        ((*pw).pw_uid, (*pw).pw_gid)
-    };
+        Ok(((*pw).pw_uid, (*pw).pw_gid))
+    }
+}
+
+/// Gives `dir` to `user`, so the sensor can still create its daily log files there once it
+/// runs as that user.
+pub fn give_to(dir: &std::path::Path, user: &str) -> io::Result<()> {
+    let (uid, gid) = user_ids(user)?;
+    std::os::unix::fs::chown(dir, Some(uid), Some(gid))
+}
+
+/// Drops root: switches to `user`'s uid and gid (and drops supplementary groups).
+pub fn drop_privileges(user: &str) -> io::Result<()> {
+    let (uid, gid) = user_ids(user)?;
     // SAFETY: plain system calls on the current process; order matters (groups and gid
     // before uid, or we could no longer change them).
     let rc = unsafe {
