@@ -185,10 +185,12 @@ pub fn run(args: SenseArgs) -> Result<()> {
         )
         .with_context(|| format!("reading TUN device {}", dev.name()))?;
         eprintln!(
-            "{}: {} datagrams; {}; {} replies sent, {} refused by the device; {} events logged, \
-             {} dropped (queue full), {} lost to write errors{}",
+            "{}: {} datagrams ({} more dropped by the kernel at the device); {}; {} replies sent, \
+             {} refused by the device; {} events logged, {} dropped (queue full), {} lost to write \
+             errors{}",
             dev.name(),
             r.received,
+            r.kernel_drops.map_or("?".into(), |d| d.to_string()),
             r.engine,
             r.sent,
             r.send_errors,

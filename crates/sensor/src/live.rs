@@ -40,6 +40,8 @@ pub struct LiveReport {
     pub queued: u64,
     /// Completed handshakes waiting for a payload, now.
     pub open_flows: u64,
+    /// Datagrams the kernel dropped at the device before we read them (its counter).
+    pub kernel_drops: Option<u64>,
 }
 
 /// Microseconds since the epoch, now.
@@ -117,12 +119,13 @@ pub fn run(
         }
     };
     let mut published = std::time::Instant::now();
-    let publish = |report: &mut LiveReport, engine: &Engine<'_>| {
+    let publish = |report: &mut LiveReport, engine: &Engine<'_>, tun: &Tun| {
         if let Some(m) = metrics {
             report.engine = engine.stats().clone();
             report.logged = logged.load(Ordering::Relaxed);
             report.write_failed = failed.load(Ordering::Relaxed);
             report.open_flows = engine.open_flows() as u64;
+            report.kernel_drops = tun.kernel_drops();
             if let Ok(mut shared) = m.lock() {
                 *shared = report.clone();
             }
@@ -138,7 +141,7 @@ pub fn run(
         }
         send(&mut out, &mut report, tun);
         if published.elapsed() >= TICK {
-            publish(&mut report, engine);
+            publish(&mut report, engine, tun);
             published = std::time::Instant::now();
         }
     }
@@ -152,6 +155,7 @@ pub fn run(
     report.write_failed = failed.load(Ordering::Relaxed);
     report.engine = engine.stats().clone();
     report.open_flows = engine.open_flows() as u64;
+    report.kernel_drops = tun.kernel_drops();
     if let Some(m) = metrics {
         if let Ok(mut shared) = m.lock() {
             *shared = report.clone();
