@@ -6,14 +6,14 @@ use std::sync::{Arc, OnceLock};
 
 use arrow_array::types::{UInt16Type, UInt32Type, UInt64Type, UInt8Type};
 use arrow_array::{
-    Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray, RecordBatch, StringArray,
+    new_null_array, Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray, RecordBatch, StringArray,
     TimestampMicrosecondArray, UInt16Array, UInt32Array, UInt64Array, UInt8Array,
 };
 use arrow_buffer::{ArrowNativeType, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use honeyscope_event::honeyd::PacketLine;
 use honeyscope_event::{
-    Event, LifecycleEvent, LogState, PacketEvent, PacketKind, TcpFlags, Timestamp,
+    Event, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent, TcpFlags, Timestamp,
 };
 
 /// Column names, in schema order.
@@ -35,6 +35,9 @@ pub mod col {
     pub const TX_BYTES: &str = "tx_bytes";
     pub const OS: &str = "os";
     pub const REMARK: &str = "remark";
+    pub const PAYLOAD_SIZE: &str = "payload_size";
+    pub const PAYLOAD_SHA256: &str = "payload_sha256";
+    pub const PAYLOAD_HEAD: &str = "payload_head";
 }
 
 /// The event schema (version 1). `kind` is `probe`, `flow_start` or `flow_end` for packet
@@ -67,6 +70,10 @@ pub fn event_schema() -> SchemaRef {
                 f(col::TX_BYTES, DataType::UInt64, true),
                 f(col::OS, DataType::Utf8, true),
                 f(col::REMARK, DataType::Utf8, true),
+                // Added for payload records: nullable, at the end, so earlier stores read.
+                f(col::PAYLOAD_SIZE, DataType::UInt64, true),
+                f(col::PAYLOAD_SHA256, DataType::Utf8, true),
+                f(col::PAYLOAD_HEAD, DataType::Utf8, true),
             ]);
             schema
                 .metadata
@@ -197,6 +204,36 @@ pub struct EventBatchBuilder {
     tx_bytes: PrimCol<u64>,
     os: StrCol,
     remark: StrCol,
+    /// Made on the first payload record, with nulls for the rows before it: batches
+    /// without one (nearly all) pay nothing per row for these columns.
+    payload: Option<PayloadCols>,
+}
+
+/// The payload record's own columns.
+struct PayloadCols {
+    size: PrimCol<u64>,
+    sha256: StrCol,
+    head: StrCol,
+}
+
+impl PayloadCols {
+    fn new(rows_before: usize) -> Self {
+        let mut c = PayloadCols {
+            size: PrimCol::with_capacity(rows_before + 16),
+            sha256: StrCol::with_capacity(rows_before + 16, 64 * 16),
+            head: StrCol::with_capacity(rows_before + 16, 64 * 16),
+        };
+        for _ in 0..rows_before {
+            c.push_none();
+        }
+        c
+    }
+
+    fn push_none(&mut self) {
+        self.size.push(None);
+        self.sha256.push(None);
+        self.head.push(None);
+    }
 }
 
 impl Default for EventBatchBuilder {
@@ -227,6 +264,7 @@ impl EventBatchBuilder {
             tx_bytes: PrimCol::with_capacity(rows),
             os: s(4),
             remark: s(0),
+            payload: None,
         }
     }
 
@@ -242,9 +280,39 @@ impl EventBatchBuilder {
 
     /// Appends one event.
     pub fn append(&mut self, ev: &Event) {
+        let rows_before = self.ts.len();
         self.ts.push(ev.time().as_micros());
         self.sensor.push(ev.sensor().map(|s| &**s));
         match ev {
+            Event::Payload(d) => {
+                self.kind.push(Some("payload"));
+                self.proto.push(Some(d.proto));
+                self.proto_name
+                    .push(Some(honeyscope_event::proto::name(d.proto)));
+                self.src.push_ip(d.src);
+                self.sport.push(Some(d.sport));
+                self.dst.push_ip(d.dst);
+                self.dport.push(Some(d.dport));
+                for c in [
+                    &mut self.icmp_type,
+                    &mut self.icmp_code,
+                    &mut self.tcp_flags,
+                ] {
+                    c.push(None);
+                }
+                self.ip_len.push(None);
+                self.rx_bytes.push(None);
+                self.tx_bytes.push(None);
+                self.os.push(None);
+                self.remark.push(None);
+                let c = self
+                    .payload
+                    .get_or_insert_with(|| PayloadCols::new(rows_before));
+                c.size.push(Some(d.size));
+                c.sha256.push(Some(&d.sha256));
+                c.head.push(Some(&d.head));
+                return;
+            }
             Event::Packet(p) => self.append_packet(p),
             Event::Lifecycle(l) => {
                 self.kind.push(Some(l.state.as_str()));
@@ -263,6 +331,9 @@ impl EventBatchBuilder {
                 self.os.push(None);
                 self.remark.push(None);
             }
+        }
+        if let Some(c) = &mut self.payload {
+            c.push_none();
         }
     }
 
@@ -291,6 +362,9 @@ impl EventBatchBuilder {
         self.tx_bytes.push(p.bytes.map(|b| b.1));
         self.os.push(p.os);
         self.remark.push(p.remark);
+        if let Some(c) = &mut self.payload {
+            c.push_none();
+        }
     }
 
     fn append_packet(&mut self, p: &PacketEvent) {
@@ -335,6 +409,20 @@ impl EventBatchBuilder {
             Arc::new(self.os.finish()),
             Arc::new(self.remark.finish()),
         ];
+        let mut columns = columns;
+        match self.payload.take() {
+            Some(mut c) => {
+                columns.push(Arc::new(c.size.finish::<UInt64Type>()));
+                columns.push(Arc::new(c.sha256.finish()));
+                columns.push(Arc::new(c.head.finish()));
+            }
+            None => {
+                let rows = columns[0].len();
+                columns.push(new_null_array(&DataType::UInt64, rows));
+                columns.push(new_null_array(&DataType::Utf8, rows));
+                columns.push(new_null_array(&DataType::Utf8, rows));
+            }
+        }
         // The columns match the schema by construction.
         RecordBatch::try_new(event_schema(), columns)
             .unwrap_or_else(|e| unreachable!("event columns match the schema: {e}"))
@@ -376,6 +464,19 @@ pub fn events_from_batch(batch: &RecordBatch) -> Result<Vec<Event>, SchemaMismat
     let tx_bytes = column::<UInt64Array>(batch, col::TX_BYTES)?;
     let os = column::<StringArray>(batch, col::OS)?;
     let remark = column::<StringArray>(batch, col::REMARK)?;
+    // Stores written before payload records have no such columns.
+    let payload_size = batch
+        .column_by_name(col::PAYLOAD_SIZE)
+        .and_then(|c| c.as_any().downcast_ref::<UInt64Array>());
+    let payload_text = |name| {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+    };
+    let (payload_sha256, payload_head) = (
+        payload_text(col::PAYLOAD_SHA256),
+        payload_text(col::PAYLOAD_HEAD),
+    );
 
     fn text(a: &StringArray, i: usize) -> Option<&str> {
         (!a.is_null(i)).then(|| a.value(i))
@@ -397,6 +498,30 @@ pub fn events_from_batch(batch: &RecordBatch) -> Result<Vec<Event>, SchemaMismat
         };
         let bad = |what: &str| SchemaMismatch(format!("row {i}: {what}"));
         let kind_name = kind.value(i);
+        if kind_name == "payload" {
+            let addr = |a: &StringArray| {
+                text(a, i)
+                    .and_then(|s| s.parse::<IpAddr>().ok())
+                    .ok_or_else(|| bad("bad address"))
+            };
+            let (Some(size), Some(sha), Some(head)) = (payload_size, payload_sha256, payload_head)
+            else {
+                return Err(bad("a payload row without the payload columns"));
+            };
+            out.push(Event::Payload(PayloadEvent {
+                time,
+                sensor,
+                proto: get(proto, i, |i| proto.value(i) as u64).unwrap_or(6) as u8,
+                src: addr(src)?,
+                sport: get(sport, i, |i| sport.value(i) as u64).unwrap_or(0) as u16,
+                dst: addr(dst)?,
+                dport: get(dport, i, |i| dport.value(i) as u64).unwrap_or(0) as u16,
+                size: get(size, i, |i| size.value(i)).unwrap_or(0),
+                sha256: text(sha, i).unwrap_or_default().into(),
+                head: text(head, i).unwrap_or_default().into(),
+            }));
+            continue;
+        }
         let Some(kind) = PacketKind::from_name(kind_name) else {
             let state = LogState::from_name(kind_name).ok_or_else(|| bad("unknown kind"))?;
             out.push(Event::Lifecycle(LifecycleEvent {
@@ -436,6 +561,40 @@ pub fn events_from_batch(batch: &RecordBatch) -> Result<Vec<Event>, SchemaMismat
 mod tests {
     use super::*;
     use honeyscope_event::{honeyd, LocalZone};
+
+    #[test]
+    fn payload_records_survive_a_batch_and_cost_nothing_without_one() {
+        let tz = LocalZone::utc();
+        let line = |l: &str| honeyd::parse_line(l.as_bytes(), &tz).unwrap();
+        let probe =
+            line("2016-04-01-00:00:01.0000 tcp(6) - 203.0.113.9 4711 198.51.100.7 23: 40 S");
+        let payload = Event::Payload(PayloadEvent {
+            time: probe.time(),
+            sensor: Some("s1".into()),
+            proto: 6,
+            src: "203.0.113.9".parse().unwrap(),
+            sport: 4711,
+            dst: "198.51.100.7".parse().unwrap(),
+            dport: 23,
+            size: 6,
+            sha256: "ab".repeat(32).into(),
+            head: "root\\x0d\\x0a".into(),
+        });
+        let events = vec![probe.clone(), payload, probe.clone()];
+        let mut b = EventBatchBuilder::with_capacity(2);
+        for ev in &events {
+            b.append(ev);
+        }
+        let batch = b.finish();
+        assert_eq!(batch.schema(), event_schema());
+        assert_eq!(events_from_batch(&batch).unwrap(), events);
+        // Without a payload record the columns are all null.
+        b.append(&probe);
+        let batch = b.finish();
+        let c = batch.column_by_name(col::PAYLOAD_SHA256).unwrap();
+        assert_eq!(c.null_count(), 1);
+        assert_eq!(events_from_batch(&batch).unwrap(), vec![probe]);
+    }
 
     #[test]
     fn every_field_survives_a_batch() {

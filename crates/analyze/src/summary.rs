@@ -37,6 +37,10 @@ impl Summary {
         *self.by_day.entry(t.utc_day()).or_default() += 1;
         match ev {
             Event::Lifecycle(l) => *self.by_kind.entry(l.state.as_str()).or_default() += 1,
+            Event::Payload(d) => {
+                *self.by_kind.entry("payload").or_default() += 1;
+                self.sources.insert(d.src);
+            }
             Event::Packet(p) => {
                 *self.by_kind.entry(p.kind.as_str()).or_default() += 1;
                 *self.by_proto.entry(p.proto_name().to_string()).or_default() += 1;

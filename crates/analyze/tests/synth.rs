@@ -139,6 +139,7 @@ fn count(reader: impl BufRead, tz: &LocalZone) -> Counts {
                 continue;
             }
             Event::Packet(p) => p,
+            Event::Payload(_) => panic!("a Honeyd log has no payload records"),
         };
         c.dsts.insert(p.dst);
         let day = p.time.utc_day();

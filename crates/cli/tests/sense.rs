@@ -486,6 +486,25 @@ fn live_on_a_tun_device() {
         after.lines().count() == 1 && after.contains("icmp(1) - 203.0.113.1 198.51.100.9: 8(0)"),
         "after SIGHUP: {after}"
     );
+    // The request itself, as the payload record in the JSON log.
+    let json = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("events-")
+        })
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .unwrap_or_default();
+    assert!(
+        json.contains(r#""event":"payload","proto":6,"src":"203.0.113.1""#)
+            && json.contains(r#""payload_size":18,"#)
+            && json.contains(r#""payload_head":"GET / HTTP/1.0\\x0d\\x0a\\x0d\\x0a""#),
+        "{json}"
+    );
     let log = std::fs::read_to_string(&moved).unwrap();
     let flow = format!("203.0.113.1 {port} 198.51.100.7 80");
     let lines: Vec<&str> = log.lines().filter(|l| l.contains(&flow)).collect();

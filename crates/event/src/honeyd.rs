@@ -535,11 +535,17 @@ fn parse_comment<'a>(c: &mut Cursor<'a>, ev: &mut PacketLine<'a>) -> Result<(), 
 /// Appends `ev` as one Honeyd log line, newline included, with times in `tz`.
 ///
 /// OS labels and remarks are written verbatim; a `]` in an OS label or a newline anywhere
-/// would not read back the same, so those characters are replaced by `)` and a space.
+/// would not read back the same, so those characters are replaced by `)` and a space. A
+/// payload record writes nothing: Honeyd's log has no such line.
 pub fn write_event(ev: &Event, tz: &LocalZone, out: &mut String) {
+    // Honeyd's log has no line for a payload record: it only appears in the other formats.
+    if let Event::Payload(_) = ev {
+        return;
+    }
     tz.write_honeyd_time(ev.time(), out);
     out.push(' ');
     let p = match ev {
+        Event::Payload(_) => return,
         Event::Lifecycle(l) => {
             out.push_str(match l.state {
                 LogState::Started => "honeyd log started ------\n",

@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Event, LifecycleEvent, LogState, PacketEvent, PacketKind, TcpFlags};
+use crate::model::{
+    Event, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent, TcpFlags,
+};
 use crate::time::Timestamp;
 
 /// Why a JSON line is not an event.
@@ -26,7 +28,7 @@ pub enum JsonError {
     #[error("bad ts (want RFC 3339, e.g. 2016-04-01T00:00:01.000000Z)")]
     Time,
     /// `event` names no known event type.
-    #[error("unknown event type {0:?} (want packet, log_started or log_stopped)")]
+    #[error("unknown event type {0:?} (want packet, payload, log_started or log_stopped)")]
     EventType(String),
     /// A field the event type requires is missing or malformed.
     #[error("field {0}: missing or malformed")]
@@ -72,6 +74,12 @@ struct Record<'a> {
     os: Option<std::borrow::Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
     remark: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    payload_size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    payload_sha256: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    payload_head: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// Parses one JSON line.
@@ -109,6 +117,26 @@ pub fn parse_line(line: &[u8]) -> Result<Event, JsonError> {
         p.os = r.os.map(|s| s.as_ref().into());
         p.remark = r.remark.map(|s| s.as_ref().into());
         return Ok(Event::Packet(p));
+    }
+    if r.event == "payload" {
+        return Ok(Event::Payload(PayloadEvent {
+            time,
+            sensor,
+            proto: r.proto.ok_or(JsonError::Field("proto"))?,
+            src: r.src.ok_or(JsonError::Field("src"))?,
+            sport: r.sport.ok_or(JsonError::Field("sport"))?,
+            dst: r.dst.ok_or(JsonError::Field("dst"))?,
+            dport: r.dport.ok_or(JsonError::Field("dport"))?,
+            size: r.payload_size.ok_or(JsonError::Field("payload_size"))?,
+            sha256: r
+                .payload_sha256
+                .map(|s| s.as_ref().into())
+                .ok_or(JsonError::Field("payload_sha256"))?,
+            head: r
+                .payload_head
+                .map(|s| s.as_ref().into())
+                .ok_or(JsonError::Field("payload_head"))?,
+        }));
     }
     match LogState::from_name(&r.event) {
         Some(state) => Ok(Event::Lifecycle(LifecycleEvent {
@@ -148,6 +176,23 @@ pub fn write_event(ev: &Event, out: &mut String) {
     text(out, "sensor", ev.sensor().map(|s| &**s));
     match ev {
         Event::Lifecycle(l) => text(out, "event", Some(l.state.as_str())),
+        Event::Payload(d) => {
+            text(out, "event", Some("payload"));
+            num(out, "proto", Some(u64::from(d.proto)));
+            key(out, "src");
+            out.push('"');
+            push_ip(out, d.src);
+            out.push('"');
+            num(out, "sport", Some(u64::from(d.sport)));
+            key(out, "dst");
+            out.push('"');
+            push_ip(out, d.dst);
+            out.push('"');
+            num(out, "dport", Some(u64::from(d.dport)));
+            num(out, "payload_size", Some(d.size));
+            text(out, "payload_sha256", Some(&d.sha256));
+            text(out, "payload_head", Some(&d.head));
+        }
         Event::Packet(p) => {
             text(out, "event", Some("packet"));
             text(out, "kind", Some(p.kind.as_str()));
@@ -231,6 +276,20 @@ mod tests {
                 event: l.state.as_str().into(),
                 ..Record::default()
             },
+            Event::Payload(d) => Record {
+                ts: ts.into(),
+                sensor: d.sensor.as_deref().map(Into::into),
+                event: "payload".into(),
+                proto: Some(d.proto),
+                src: Some(d.src),
+                sport: Some(d.sport),
+                dst: Some(d.dst),
+                dport: Some(d.dport),
+                payload_size: Some(d.size),
+                payload_sha256: Some(d.sha256.to_string().into()),
+                payload_head: Some(d.head.to_string().into()),
+                ..Record::default()
+            },
             Event::Packet(p) => Record {
                 ts: ts.into(),
                 sensor: p.sensor.as_deref().map(Into::into),
@@ -250,6 +309,7 @@ mod tests {
                 tx_bytes: p.tx_bytes,
                 os: p.os.as_deref().map(|s| s.to_string().into()),
                 remark: p.remark.as_deref().map(|s| s.to_string().into()),
+                ..Record::default()
             },
         };
         serde_json::to_string(&r).unwrap() + "\n"
@@ -291,7 +351,20 @@ mod tests {
             sensor: Some("x".into()),
             state: LogState::Stopped,
         };
+        let payload = crate::PayloadEvent {
+            time: t,
+            sensor: None,
+            proto: 6,
+            src: "203.0.113.9".parse().unwrap(),
+            sport: 40000,
+            dst: "198.51.100.7".parse().unwrap(),
+            dport: 23,
+            size: 6,
+            sha256: "7d".repeat(32).into(),
+            head: "root\\x0d\\x0a".into(),
+        };
         for ev in [
+            Event::Payload(payload),
             Event::Packet(full),
             Event::Packet(bare),
             Event::Lifecycle(life),

@@ -17,5 +17,5 @@ pub mod proto;
 pub mod text;
 pub mod time;
 
-pub use model::{Event, LifecycleEvent, LogState, PacketEvent, PacketKind, TcpFlags};
+pub use model::{Event, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent, TcpFlags};
 pub use time::{LocalZone, Timestamp};

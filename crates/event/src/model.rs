@@ -18,6 +18,8 @@ pub enum Event {
     Packet(PacketEvent),
     /// The packet log was opened or closed (Honeyd's `honeyd log started ------`).
     Lifecycle(LifecycleEvent),
+    /// The first bytes a client sent on a connection the sensor accepted (no Honeyd line).
+    Payload(PayloadEvent),
 }
 
 impl Event {
@@ -26,6 +28,7 @@ impl Event {
         match self {
             Event::Packet(p) => p.time,
             Event::Lifecycle(l) => l.time,
+            Event::Payload(d) => d.time,
         }
     }
 
@@ -34,6 +37,7 @@ impl Event {
         match self {
             Event::Packet(p) => p.sensor.as_ref(),
             Event::Lifecycle(l) => l.sensor.as_ref(),
+            Event::Payload(d) => d.sensor.as_ref(),
         }
     }
 
@@ -42,6 +46,7 @@ impl Event {
         match self {
             Event::Packet(p) => p.sensor = sensor,
             Event::Lifecycle(l) => l.sensor = sensor,
+            Event::Payload(d) => d.sensor = sensor,
         }
     }
 }
@@ -181,6 +186,34 @@ impl PacketEvent {
         self.proto_label =
             (!name.is_empty() && name != proto::name(self.proto)).then(|| name.into());
     }
+}
+
+/// The first payload of a connection the sensor accepted: what a two-phase scanner sends
+/// once the handshake completes (Spoki's observation). Kept whole only as a digest; its
+/// head is kept escaped and bounded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadEvent {
+    /// When it arrived.
+    pub time: Timestamp,
+    /// The sensor that took it.
+    pub sensor: Option<Arc<str>>,
+    /// IP protocol (6).
+    pub proto: u8,
+    /// The client.
+    pub src: IpAddr,
+    /// The client's port.
+    pub sport: u16,
+    /// Our (claimed) address.
+    pub dst: IpAddr,
+    /// Our port.
+    pub dport: u16,
+    /// Payload bytes in the segment.
+    pub size: u64,
+    /// SHA-256 of those bytes, lowercase hex.
+    pub sha256: Box<str>,
+    /// The first bytes (at most the sensor's `payload_bytes`), printable ASCII as is,
+    /// `\\` for a backslash and `\xNN` for every other byte.
+    pub head: Box<str>,
 }
 
 /// The packet log was opened or closed.

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use ahash::{HashMap, HashMapExt};
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
-use honeyscope_event::{Event, PacketEvent, PacketKind, Timestamp};
+use honeyscope_event::{Event, PacketEvent, PacketKind, PayloadEvent, Timestamp};
 use honeyscope_wire::cookie::{CookieKey, Handshake};
 use honeyscope_wire::p0f::{Database, Direction, Fingerprinter, SourceCache};
 use honeyscope_wire::personality::{IpId, Offered, Personality};
@@ -367,6 +367,9 @@ impl<'db> Engine<'db> {
                 }
                 let fin = s.flags & flag::FIN != 0;
                 if !s.payload.is_empty() || fin {
+                    if !s.payload.is_empty() {
+                        self.payload_event(now_us, s, out);
+                    }
                     let flow = self.flows.remove(&key);
                     let rx = s.payload.len() as u64;
                     let our_seq = flow.map_or(s.ack, |f| f.our_seq);
@@ -400,6 +403,31 @@ impl<'db> Engine<'db> {
         }
         // Anything else to a port that answers: a stack's RST (RFC 9293 3.10.7.1).
         self.reset(p, s, out);
+    }
+
+    /// The record of a connection's first payload: its size, SHA-256 and escaped head.
+    fn payload_event(&mut self, now_us: i64, s: &TcpIn<'_>, out: &mut Output) {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(s.payload);
+        let mut sha = String::with_capacity(64);
+        for b in digest {
+            sha.push(char::from(HEX[usize::from(b >> 4)]));
+            sha.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        let keep = &s.payload[..s.payload.len().min(self.cfg.limits.payload_bytes)];
+        let ev = PayloadEvent {
+            time: Timestamp::from_micros(now_us).unwrap_or_default(),
+            sensor: self.sensor.clone(),
+            proto: 6,
+            src: s.src.into(),
+            sport: s.sport,
+            dst: s.dst.into(),
+            dport: s.dport,
+            size: s.payload.len() as u64,
+            sha256: sha.into(),
+            head: escape(keep).into(),
+        };
+        out.events.push(Event::Payload(ev));
     }
 
     fn handshake(&self, s: &TcpIn<'_>, isn: u32) -> Handshake {
@@ -547,6 +575,26 @@ impl<'db> Engine<'db> {
     }
 }
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Bytes as text: printable ASCII as it is, `\\` for a backslash, `\xNN` for the rest, so
+/// an attacker's bytes can be read safely in any log viewer.
+pub fn escape(bytes: &[u8]) -> String {
+    let mut o = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            b'\\' => o.push_str("\\\\"),
+            0x20..=0x7e => o.push(char::from(b)),
+            _ => {
+                o.push_str("\\x");
+                o.push(char::from(HEX[usize::from(b >> 4)]));
+                o.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+    }
+    o
+}
+
 /// The parts of an incoming TCP segment the engine uses.
 struct TcpIn<'a> {
     src: Ipv4Addr,
@@ -617,7 +665,7 @@ mod tests {
             .iter()
             .map(|e| match e {
                 Event::Packet(p) => p.kind,
-                Event::Lifecycle(_) => panic!("lifecycle"),
+                other => panic!("not a packet record: {other:?}"),
             })
             .collect()
     }
@@ -668,6 +716,14 @@ mod tests {
             ),
             &mut out,
         );
+        let Event::Payload(first) = &out.events[1] else {
+            panic!("no payload record: {:?}", out.events)
+        };
+        assert_eq!(first.size, data.len() as u64);
+        assert_eq!(&*first.head, "GET / HTTP/1.0\\x0d\\x0a\\x0d\\x0a");
+        // sha256 of "GET / HTTP/1.0\r\n\r\n"
+        assert_eq!(first.sha256.len(), 64);
+        out.events.remove(1);
         assert_eq!(kinds(&out), [PacketKind::Probe, PacketKind::FlowEnd]);
         let Event::Packet(end) = &out.events[1] else {
             panic!()

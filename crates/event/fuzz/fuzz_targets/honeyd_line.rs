@@ -57,6 +57,7 @@ fn check(data: &[u8], tz: &LocalZone, gaps: Option<&jiff::tz::TimeZone>) {
     let ipv6 = match &ev {
         Event::Packet(p) => p.src.is_ipv6() || p.dst.is_ipv6(),
         Event::Lifecycle(_) => false,
+        Event::Payload(_) => unreachable!("the Honeyd reader makes no payload records"),
     };
     if ipv6 {
         return;
