@@ -5,7 +5,7 @@
 //! subsystems, routes, uptime, `maxfds`, Ethernet addresses, annotations — is listed with
 //! its line number, never dropped quietly. honeyscope never runs or fetches anything a
 //! config names, so a port served by a script becomes `open` (our engine completes the
-//! handshake and ends the flow at its first payload) and says so.
+//! handshake and records the first payload) and says so.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -194,7 +194,7 @@ pub fn import(text: &str, source: &str) -> Result<Imported, String> {
                         (action_for(a).unwrap_or("open"), None)
                     }
                     [script] => {
-                        skip("runs a script: honeyscope never runs what a config names; the port is open (the handshake completes, the first payload ends the flow)");
+                        skip("runs a script: honeyscope never runs what a config names; the port is open (the handshake completes and the first payload is recorded)");
                         ("open", Some(format!("was: {script}")))
                     }
                     _ => {
