@@ -10,6 +10,7 @@
 //! bounded table) exists only once a handshake has completed on an `open` port, until its
 //! first payload, its FIN, or its idle time.
 
+use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
@@ -85,7 +86,6 @@ impl std::fmt::Display for Stats {
 #[derive(Debug, Clone, Copy)]
 struct Flow {
     started_us: i64,
-    last_us: i64,
     /// Our sequence number after the SYN+ACK (cookie + 1).
     our_seq: u32,
 }
@@ -115,6 +115,9 @@ pub struct Engine<'db> {
     /// Derived from the cookie key, so a replay with the same key gives the same IDs.
     ids: HashMap<Ipv4Addr, u16>,
     flows: HashMap<FlowKey, Flow>,
+    /// The flows in the order they started, for expiry and eviction without a scan.
+    /// Entries whose flow has since ended are skipped when they reach the front.
+    flow_order: VecDeque<(i64, FlowKey)>,
     stats: Stats,
 }
 
@@ -137,6 +140,7 @@ impl<'db> Engine<'db> {
             os,
             ids: HashMap::new(),
             flows: HashMap::new(),
+            flow_order: VecDeque::new(),
             stats: Stats::default(),
             cfg,
         }
@@ -199,25 +203,37 @@ impl<'db> Engine<'db> {
             .get(IpAddr::V4(src), now_us)
             .and_then(|i| self.labels.get(i).cloned());
 
-        let proto = h.protocol().0;
-        let ip_len = u32::from(h.total_len());
         let tpl = self.cfg.template_for(dst);
         let p = tpl.personality;
-        let icmp_open = tpl.icmp == Action::Open;
+        // Every packet to a claimed address is logged, as Honeyd's `-` line.
+        let (ports, icmp, flags) = match &sliced.transport {
+            Some(TransportSlice::Tcp(t)) => (
+                Some((t.source_port(), t.destination_port())),
+                None,
+                Some(t.slice()[13]),
+            ),
+            Some(TransportSlice::Udp(u)) => {
+                (Some((u.source_port(), u.destination_port())), None, None)
+            }
+            Some(TransportSlice::Icmpv4(i)) => (None, Some((i.slice()[0], i.slice()[1])), None),
+            // Other protocols (GRE, ESP, …) and fragments are logged, not answered.
+            _ => (None, None, None),
+        };
+        let mut ev = PacketEvent::probe(
+            time,
+            h.protocol().0,
+            src.into(),
+            dst.into(),
+            ports,
+            icmp,
+            u32::from(h.total_len()),
+            flags,
+        );
+        ev.os = os.clone();
+        self.push(out, ev);
+
         match &sliced.transport {
             Some(TransportSlice::Tcp(t)) => {
-                let mut ev = PacketEvent::probe(
-                    time,
-                    proto,
-                    src.into(),
-                    dst.into(),
-                    Some((t.source_port(), t.destination_port())),
-                    None,
-                    ip_len,
-                    Some(t.slice()[13]),
-                );
-                ev.os = os.clone();
-                self.push(out, ev);
                 let seg = TcpIn {
                     src,
                     dst,
@@ -229,87 +245,64 @@ impl<'db> Engine<'db> {
                     options: t.options(),
                     payload: t.payload(),
                 };
-                let action = *self.cfg.template_for(dst).tcp_action(seg.dport);
+                let action = *tpl.tcp_action(seg.dport);
                 self.tcp(now_us, p, &action, &seg, os, out);
             }
-            Some(TransportSlice::Udp(u)) => {
-                let ev = PacketEvent::probe(
-                    time,
-                    proto,
-                    src.into(),
-                    dst.into(),
-                    Some((u.source_port(), u.destination_port())),
-                    None,
-                    ip_len,
-                    None,
-                );
-                self.push(out, PacketEvent { os, ..ev });
-                if *self.cfg.template_for(dst).udp_action(u.destination_port()) == Action::Reset {
-                    let id = self.ip_id(p, dst, false);
-                    out.replies.push(reply::unreachable(p, id, dst, src, 3, ip));
-                    self.stats.unreachables += 1;
-                }
+            Some(TransportSlice::Udp(u))
+                if *tpl.udp_action(u.destination_port()) == Action::Reset =>
+            {
+                let id = self.ip_id(p, dst, false);
+                out.replies.push(reply::unreachable(p, id, dst, src, 3, ip));
+                self.stats.unreachables += 1;
             }
-            Some(TransportSlice::Icmpv4(i)) => {
+            // An echo request: type 8, code 0.
+            Some(TransportSlice::Icmpv4(i))
+                if i.slice()[..2] == [8, 0] && tpl.icmp == Action::Open =>
+            {
                 let b = i.slice();
-                let ev = PacketEvent::probe(
-                    time,
-                    proto,
-                    src.into(),
-                    dst.into(),
-                    None,
-                    Some((b[0], b[1])),
-                    ip_len,
-                    None,
-                );
-                self.push(out, PacketEvent { os, ..ev });
-                if b[0] == 8 && b[1] == 0 && icmp_open {
-                    let id = self.ip_id(p, dst, false);
-                    let ident_seq = [b[4], b[5], b[6], b[7]];
-                    out.replies
-                        .push(reply::echo_reply(p, id, dst, src, ident_seq, &b[8..]));
-                    self.stats.echo_replies += 1;
-                }
+                let id = self.ip_id(p, dst, false);
+                let ident_seq = [b[4], b[5], b[6], b[7]];
+                out.replies
+                    .push(reply::echo_reply(p, id, dst, src, ident_seq, &b[8..]));
+                self.stats.echo_replies += 1;
             }
-            _ => {
-                // Other protocols (GRE, ESP, …) and fragments are logged, not answered.
-                let ev = PacketEvent::probe(
-                    time,
-                    proto,
-                    src.into(),
-                    dst.into(),
-                    None,
-                    None,
-                    ip_len,
-                    None,
-                );
-                self.push(out, PacketEvent { os, ..ev });
-            }
+            _ => {}
         }
     }
 
-    /// Ends flows that have waited `flow_idle_secs` for a payload.
+    /// Ends flows that have waited `flow_idle_secs` for a payload since their handshake.
+    /// Cheap enough to call after every packet: it only looks at flows that are due.
     pub fn poll(&mut self, now_us: i64, out: &mut Output) {
         let idle = self.cfg.limits.flow_idle_secs as i64 * 1_000_000;
-        let mut done: Vec<(FlowKey, Flow)> = self
-            .flows
-            .iter()
-            .filter(|(_, f)| now_us - f.last_us >= idle)
-            .map(|(k, f)| (*k, *f))
-            .collect();
-        done.sort_by_key(|(k, f)| (f.started_us, *k));
-        for (k, _) in done {
-            self.flows.remove(&k);
-            self.flow_end(now_us, k, 0, None, out);
+        while let Some(&(started, _)) = self.flow_order.front() {
+            if now_us - started < idle {
+                break;
+            }
+            if let Some(key) = self.pop_oldest_flow() {
+                self.flow_end(now_us, key, 0, out);
+            }
         }
     }
 
-    /// Ends every flow (shutdown, end of a capture).
+    /// Ends every flow (shutdown, end of a capture), oldest first.
     pub fn finish(&mut self, now_us: i64, out: &mut Output) {
-        let mut all: Vec<(FlowKey, Flow)> = self.flows.drain().collect();
-        all.sort_by_key(|(k, f)| (f.started_us, *k));
-        for (k, _) in all {
-            self.flow_end(now_us, k, 0, None, out);
+        while !self.flow_order.is_empty() {
+            if let Some(key) = self.pop_oldest_flow() {
+                self.flow_end(now_us, key, 0, out);
+            }
+        }
+    }
+
+    /// Removes the flow at the front of the start order, if it is still open (an entry
+    /// whose flow already ended is just dropped).
+    fn pop_oldest_flow(&mut self) -> Option<FlowKey> {
+        let (started, key) = self.flow_order.pop_front()?;
+        match self.flows.get(&key) {
+            Some(f) if f.started_us == started => {
+                self.flows.remove(&key);
+                Some(key)
+            }
+            _ => None,
         }
     }
 
@@ -365,6 +358,7 @@ impl<'db> Engine<'db> {
                 if !known {
                     self.flow_start(now_us, key, s.ack, os, out);
                 }
+                // A repeated pure ACK changes nothing: the flow waits from its handshake.
                 let fin = s.flags & flag::FIN != 0;
                 if !s.payload.is_empty() || fin {
                     if !s.payload.is_empty() {
@@ -394,9 +388,7 @@ impl<'db> Engine<'db> {
                             self.stats.fins += 1;
                         }
                     }
-                    self.flow_end(now_us, key, rx, None, out);
-                } else if let Some(f) = self.flows.get_mut(&key) {
-                    f.last_us = now_us;
+                    self.flow_end(now_us, key, rx, out);
                 }
                 return;
             }
@@ -408,12 +400,7 @@ impl<'db> Engine<'db> {
     /// The record of a connection's first payload: its size, SHA-256 and escaped head.
     fn payload_event(&mut self, now_us: i64, s: &TcpIn<'_>, out: &mut Output) {
         use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(s.payload);
-        let mut sha = String::with_capacity(64);
-        for b in digest {
-            sha.push(char::from(HEX[usize::from(b >> 4)]));
-            sha.push(char::from(HEX[usize::from(b & 15)]));
-        }
+        let sha = format!("{:x}", Sha256::digest(s.payload));
         let keep = &s.payload[..s.payload.len().min(self.cfg.limits.payload_bytes)];
         let ev = PayloadEvent {
             time: Timestamp::from_micros(now_us).unwrap_or_default(),
@@ -449,48 +436,49 @@ impl<'db> Engine<'db> {
         out: &mut Output,
     ) {
         self.stats.handshakes += 1;
-        if self.flows.len() >= self.cfg.limits.flows {
-            // Full: the oldest waiting flow is logged as ended to make room.
-            if let Some((&k, _)) = self.flows.iter().min_by_key(|(k, f)| (f.started_us, **k)) {
-                self.flows.remove(&k);
+        // Full: the oldest waiting flow is logged as ended to make room.
+        while self.flows.len() >= self.cfg.limits.flows && !self.flow_order.is_empty() {
+            if let Some(old) = self.pop_oldest_flow() {
                 self.stats.flows_evicted += 1;
-                self.flow_end(now_us, k, 0, None, out);
+                self.flow_end(now_us, old, 0, out);
             }
+        }
+        // Stale entries (flows that ended by payload or FIN) are dropped once they would
+        // outnumber the open flows, so the order stays bounded too.
+        if self.flow_order.len() >= 2 * self.cfg.limits.flows {
+            let flows = &self.flows;
+            self.flow_order
+                .retain(|(t, k)| flows.get(k).is_some_and(|f| f.started_us == *t));
         }
         self.flows.insert(
             key,
             Flow {
                 started_us: now_us,
-                last_us: now_us,
                 our_seq,
             },
         );
-        let (src, sport, dst, dport) = key;
-        let time = Timestamp::from_micros(now_us).unwrap_or_default();
-        let mut ev = PacketEvent::new(time, PacketKind::FlowStart, 6, src.into(), dst.into());
-        ev.sport = Some(sport);
-        ev.dport = Some(dport);
+        self.flow_order.push_back((now_us, key));
+        let mut ev = self.flow_record(now_us, key, PacketKind::FlowStart);
         ev.os = os;
         self.push(out, ev);
     }
 
-    fn flow_end(
-        &mut self,
-        now_us: i64,
-        key: FlowKey,
-        rx: u64,
-        os: Option<Box<str>>,
-        out: &mut Output,
-    ) {
-        let (src, sport, dst, dport) = key;
-        let time = Timestamp::from_micros(now_us).unwrap_or_default();
-        let mut ev = PacketEvent::new(time, PacketKind::FlowEnd, 6, src.into(), dst.into());
-        ev.sport = Some(sport);
-        ev.dport = Some(dport);
+    /// A flow's end (`E`), with the payload bytes it brought (`rx`); a flow without a
+    /// service sends nothing.
+    fn flow_end(&mut self, now_us: i64, key: FlowKey, rx: u64, out: &mut Output) {
+        let mut ev = self.flow_record(now_us, key, PacketKind::FlowEnd);
         ev.rx_bytes = Some(rx);
         ev.tx_bytes = Some(0);
-        ev.os = os;
         self.push(out, ev);
+    }
+
+    fn flow_record(&self, now_us: i64, key: FlowKey, kind: PacketKind) -> PacketEvent {
+        let (src, sport, dst, dport) = key;
+        let time = Timestamp::from_micros(now_us).unwrap_or_default();
+        let mut ev = PacketEvent::new(time, kind, 6, src.into(), dst.into());
+        ev.sport = Some(sport);
+        ev.dport = Some(dport);
+        ev
     }
 
     /// A RST for a segment that gets one: `seq = ack` when it acknowledged something,
@@ -736,6 +724,10 @@ mod tests {
         assert_eq!((seq, flags), (cookie.wrapping_add(1), flag::RST));
         assert_eq!(e.open_flows(), 0);
         assert_eq!(e.stats().handshakes, 1);
+        // The ended flow's place in the expiry order yields no second `E`.
+        let mut out = Output::default();
+        e.poll(T0 + 60_000_000, &mut out);
+        assert!(out.events.is_empty());
     }
 
     #[test]

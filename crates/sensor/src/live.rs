@@ -119,29 +119,29 @@ pub fn run(
         }
     };
     let mut published = std::time::Instant::now();
-    let publish = |report: &mut LiveReport, engine: &Engine<'_>, tun: &Tun| {
+    // The counters as they stand, into `report` and the metrics.
+    let snapshot = |report: &mut LiveReport, engine: &Engine<'_>, tun: &Tun| {
+        report.engine = engine.stats().clone();
+        report.logged = logged.load(Ordering::Relaxed);
+        report.write_failed = failed.load(Ordering::Relaxed);
+        report.open_flows = engine.open_flows() as u64;
+        report.kernel_drops = tun.kernel_drops();
         if let Some(m) = metrics {
-            report.engine = engine.stats().clone();
-            report.logged = logged.load(Ordering::Relaxed);
-            report.write_failed = failed.load(Ordering::Relaxed);
-            report.open_flows = engine.open_flows() as u64;
-            report.kernel_drops = tun.kernel_drops();
             if let Ok(mut shared) = m.lock() {
                 *shared = report.clone();
             }
         }
     };
     while !stop.load(Ordering::Relaxed) {
-        match tun.recv(&mut buf, TICK)? {
-            Some(n) => {
-                report.received += 1;
-                engine.packet(now_us(), &buf[..n], &mut out);
-            }
-            None => engine.poll(now_us(), &mut out),
+        if let Some(n) = tun.recv(&mut buf, TICK)? {
+            report.received += 1;
+            engine.packet(now_us(), &buf[..n], &mut out);
         }
+        // Due flows end even while packets keep coming.
+        engine.poll(now_us(), &mut out);
         send(&mut out, &mut report, tun);
-        if published.elapsed() >= TICK {
-            publish(&mut report, engine, tun);
+        if metrics.is_some() && published.elapsed() >= TICK {
+            snapshot(&mut report, engine, tun);
             published = std::time::Instant::now();
         }
     }
@@ -151,16 +151,7 @@ pub fn run(
     report.write_error = writer
         .join()
         .unwrap_or(Some("the log writer panicked".into()));
-    report.logged = logged.load(Ordering::Relaxed);
-    report.write_failed = failed.load(Ordering::Relaxed);
-    report.engine = engine.stats().clone();
-    report.open_flows = engine.open_flows() as u64;
-    report.kernel_drops = tun.kernel_drops();
-    if let Some(m) = metrics {
-        if let Ok(mut shared) = m.lock() {
-            *shared = report.clone();
-        }
-    }
+    snapshot(&mut report, engine, tun);
     Ok(report)
 }
 

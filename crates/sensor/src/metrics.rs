@@ -2,7 +2,7 @@
 //! `GET /metrics` with the latest counters the packet loop published. It reads nothing from
 //! the client but the request line (bounded), and every connection has a timeout.
 
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,7 +32,7 @@ fn answer(conn: TcpStream, shared: &Shared) -> io::Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(2)))?;
     conn.set_write_timeout(Some(Duration::from_secs(2)))?;
     let mut line = String::new();
-    BufReader::new((&conn).take_bounded()).read_line(&mut line)?;
+    BufReader::new((&conn).take(4096)).read_line(&mut line)?;
     let mut w = &conn;
     if line.starts_with("GET /metrics ") || line.starts_with("GET / ") {
         let body = render(&shared.lock().map(|r| r.clone()).unwrap_or_default());
@@ -45,14 +45,6 @@ fn answer(conn: TcpStream, shared: &Shared) -> io::Result<()> {
         w.write_all(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")
     }
 }
-
-/// Reads at most a request line's worth.
-trait TakeBounded: io::Read + Sized {
-    fn take_bounded(self) -> io::Take<Self> {
-        self.take(4096)
-    }
-}
-impl<R: io::Read> TakeBounded for R {}
 
 /// The Prometheus text format of a report.
 pub fn render(r: &LiveReport) -> String {
