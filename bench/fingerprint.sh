@@ -12,15 +12,7 @@ mkdir -p "$work"
 pcap="$work/syn-$n.pcap"
 [ -s "$pcap" ] || python3 bench/gen-syn-pcap.py "$n" "$pcap"
 command -v p0f >/dev/null || { echo "p0f is not installed (apt-get install p0f)"; exit 1; }
-cargo build --release -q -p honeyscope-cli
-bin=${CARGO_TARGET_DIR:-target}/release/honeyscope
-best() { sort -n | head -1; }
-time_of() {
-  for i in 1 2 3; do
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-    echo "$e - $s" | bc -l
-  done | best
-}
+source bench/lib.sh
 ours=$(time_of "$bin" fingerprint "$pcap" --p0f-db /etc/p0f/p0f.fp)
 summary=$(time_of "$bin" fingerprint "$pcap" --p0f-db /etc/p0f/p0f.fp --summary)
 builtin=$(time_of "$bin" fingerprint "$pcap")

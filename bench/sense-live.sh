@@ -8,8 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
-cargo build --release -q -p honeyscope-cli
-bin=$(realpath "${CARGO_TARGET_DIR:-target}/release/honeyscope")
+source bench/lib.sh
+bin=$(realpath "$bin")
 ns=hsbench-$$
 logs=$(mktemp -d)
 cleanup() { ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; ip netns del "$ns" 2>/dev/null || true; rm -rf "$logs"; }
@@ -33,7 +33,6 @@ m = re.search(r"(\d+) datagrams", err)
 read = int(m.group(1)) if m else 0
 # The kernel's view of the device: TX is towards the sensor.
 lines = stats.splitlines()
-tx = [l for i, l in enumerate(lines) if "TX:" in lines[i - 1]] if False else None
 nums = [list(map(int, re.findall(r"\d+", l))) for l in lines]
 tx_i = next(i for i, l in enumerate(lines) if l.strip().startswith("TX:"))
 tx_packets, tx_dropped = nums[tx_i + 1][1], nums[tx_i + 1][3]

@@ -12,21 +12,13 @@ mkdir -p "$work"
 pcap="$work/syn-$n.pcap"
 [ -s "$pcap" ] || python3 bench/gen-syn-pcap.py "$n" "$pcap"
 command -v p0f >/dev/null || { echo "p0f is not installed (apt-get install p0f)"; exit 1; }
-cargo build --release -q -p honeyscope-cli
-bin=${CARGO_TARGET_DIR:-target}/release/honeyscope
+source bench/lib.sh
 out="$work/sense-out"
-best() { sort -n | head -1; }
-time_of() {
-  for i in 1 2 3; do
-    rm -rf "$out"
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-    echo "$e - $s" | bc -l
-  done | best
-}
-ours=$(time_of "$bin" sense --pcap "$pcap" --log-dir "$out" --replies "$out.replies.pcap" \
-  --tz UTC --cookie-key 000102030405060708090a0b0c0d0e0f)
-"$bin" sense --pcap "$pcap" --log-dir "$out" --replies "$out.replies.pcap" --tz UTC \
-  --cookie-key 000102030405060708090a0b0c0d0e0f 2>"$out.stats" >/dev/null
+before_each() { rm -rf "$out"; }
+# The sensor's own counts come from its last timed run.
+ours=$(stderr_to="$out.stats" time_of "$bin" sense --pcap "$pcap" --log-dir "$out" \
+  --replies "$out.replies.pcap" --tz UTC --cookie-key 000102030405060708090a0b0c0d0e0f)
+before_each() { :; }
 theirs=$(time_of p0f -r "$pcap" -f /etc/p0f/p0f.fp)
 python3 - "$n" "$ours" "$theirs" "$out.stats" <<'PY'
 import sys
