@@ -116,13 +116,7 @@ pub fn run(args: SenseArgs) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from(&cfg.data_dir));
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("creating the log directory {}", dir.display()))?;
-    let create = |name: &str| -> Result<Box<dyn Write + Send>> {
-        let path = dir.join(name);
-        let f = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        Ok(Box::new(BufWriter::with_capacity(1 << 16, f)))
-    };
     let tz = std::sync::Arc::new(tz);
-    let prefixes = cfg.prefixes.clone();
     let mut engine = Engine::new(cfg, &db, key);
 
     if let Some(name) = &args.tun {
@@ -131,7 +125,7 @@ pub fn run(args: SenseArgs) -> Result<()> {
         }
         let mut dev = Tun::create(name)?;
         if args.route {
-            for p in &prefixes {
+            for p in &engine.config().prefixes {
                 dev.route(*p)?;
             }
         }
@@ -202,6 +196,11 @@ pub fn run(args: SenseArgs) -> Result<()> {
         return Ok(());
     }
 
+    let create = |name: &str| -> Result<Box<dyn Write + Send>> {
+        let path = dir.join(name);
+        let f = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(Box::new(BufWriter::with_capacity(1 << 16, f)))
+    };
     let mut log = EventLog::new(
         Some((create("honeyd.log")?, tz)),
         Some(create("events.jsonl")?),

@@ -244,10 +244,8 @@ impl Personality {
 
     /// Our TSval at `now_us` (microseconds of the sensor's clock).
     pub fn tsval(&self, now_us: u64) -> u32 {
-        if self.ts_hz == 0 {
-            return 0;
-        }
-        (now_us / (1_000_000 / u64::from(self.ts_hz))) as u32
+        // Wide arithmetic: any clock rate, any time, no division by zero.
+        (u128::from(now_us) * u128::from(self.ts_hz) / 1_000_000) as u32
     }
 }
 
@@ -476,6 +474,16 @@ mod tests {
         assert_eq!(old.syn_ack_window(&FULL), 5792);
         assert_eq!(old.syn_ack_window(&Offered::default()), 536 * 4);
         assert_eq!(builtin("windows-7").unwrap().syn_ack_window(&FULL), 8192);
+    }
+
+    #[test]
+    fn timestamp_clocks() {
+        let mut p = builtin("linux-2.6").unwrap().clone();
+        assert_eq!(p.tsval(1_000_000), 250);
+        p.ts_hz = 0;
+        assert_eq!(p.tsval(1_000_000), 0, "Windows XP's TSval 0");
+        p.ts_hz = 10_000_000;
+        assert_eq!(p.tsval(3), 30, "a clock faster than a microsecond");
     }
 
     #[test]
