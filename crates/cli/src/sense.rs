@@ -1,5 +1,5 @@
-//! `honeyscope sense`: the sensor, live on a TUN device (`--tun`) or on a capture file
-//! (`--pcap`). AF_PACKET with ARP comes with the rest of the sensor issue.
+//! `honeyscope sense`: the sensor, live on a TUN device (`--tun`) or an Ethernet interface
+//! (`--interface`, answering ARP), or on a capture file (`--pcap`).
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -7,10 +7,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use honeyscope_event::{input, LocalZone};
+use honeyscope_sensor::af_packet::AfPacket;
 use honeyscope_sensor::config::{Config, SEED_DEFAULT};
+use honeyscope_sensor::lan::{ArpConfig, ArpPolicy};
 use honeyscope_sensor::log::{DailyLog, EventLog};
 use honeyscope_sensor::offline::{self, REPLY_LINK};
-use honeyscope_sensor::tun::{self, Tun};
+use honeyscope_sensor::source::PacketSource;
+use honeyscope_sensor::sys;
+use honeyscope_sensor::tun::Tun;
 use honeyscope_sensor::{live, Engine};
 use honeyscope_wire::cookie::CookieKey;
 use honeyscope_wire::PcapWriter;
@@ -51,17 +55,29 @@ pub struct SenseArgs {
     /// With --tun: route the config's prefixes to the device.
     #[arg(long)]
     pub route: bool,
-    /// With --tun: the user to drop to once the device is open.
+    /// Run live on this Ethernet interface (AF_PACKET), answering ARP for the claimed
+    /// addresses. Only on a LAN where they are unused: see --arp.
+    #[arg(long, value_name = "NAME")]
+    pub interface: Option<String>,
+    /// With --interface: `probe` answers ARP only for addresses no other host answers for,
+    /// after asking (farpd's way); `all` answers for every claimed address at once.
+    #[arg(long, default_value = "probe", value_name = "POLICY", value_parser = ["probe", "all"])]
+    pub arp: String,
+    /// Live: also write every packet read to this capture (raw IP, with the time the sensor
+    /// stamped it), so `--pcap` can replay the run exactly.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Live: the user to drop to once the device or socket is open.
     #[arg(long, default_value = "nobody", value_name = "USER")]
     pub user: String,
-    /// With --tun: stay root (not recommended).
+    /// Live: stay root (not recommended).
     #[arg(long)]
     pub keep_root: bool,
-    /// With --tun: event batches that may wait for the log writer; beyond that they are
-    /// dropped and counted.
+    /// Live: event batches that may wait for the log writer; beyond that they are dropped
+    /// and counted.
     #[arg(long, default_value_t = 4096, value_name = "N")]
     pub queue: usize,
-    /// With --tun: serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9100).
+    /// Live: serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9100).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,
 }
@@ -101,10 +117,16 @@ pub fn run(args: SenseArgs) -> Result<()> {
         return Ok(());
     }
     let cfg = load_config(args.config.as_deref())?;
-    if args.pcap.is_some() == args.tun.is_some() {
+    let sources = [
+        args.pcap.is_some(),
+        args.tun.is_some(),
+        args.interface.is_some(),
+    ];
+    if sources.iter().filter(|&&s| s).count() != 1 {
         bail!(
-            "say where packets come from: --tun NAME (live, on a TUN device; --route adds the \
-             config's prefixes to it) or --pcap FILE (a capture), one of the two (docs/SENSOR.md)"
+            "say where packets come from, one of: --tun NAME (live, on a TUN device; --route \
+             adds the config's prefixes to it), --interface NAME (live, on an Ethernet \
+             interface, answering ARP) or --pcap FILE (a capture) (docs/SENSOR.md)"
         );
     }
     let tz = LocalZone::named(&args.tz)?;
@@ -119,81 +141,8 @@ pub fn run(args: SenseArgs) -> Result<()> {
     let tz = std::sync::Arc::new(tz);
     let mut engine = Engine::new(cfg, &db, key);
 
-    if let Some(name) = &args.tun {
-        if !tun::is_root() {
-            bail!("--tun needs root (or CAP_NET_ADMIN) to create the device; it drops to --user after");
-        }
-        let mut dev = Tun::create(name)?;
-        if args.route {
-            for p in &engine.config().prefixes {
-                dev.route(*p)?;
-            }
-        }
-        // Bound before dropping root, so a privileged port works too.
-        let shared = match &args.metrics {
-            Some(addr) => {
-                let shared = honeyscope_sensor::metrics::Shared::default();
-                let bound = honeyscope_sensor::metrics::serve(addr, shared.clone())
-                    .with_context(|| format!("serving metrics on {addr}"))?;
-                eprintln!("metrics on http://{bound}/metrics");
-                Some(shared)
-            }
-            None => None,
-        };
-        if !args.keep_root {
-            tun::give_to(&dir, &args.user).with_context(|| {
-                format!(
-                    "giving the log directory {} to {:?}",
-                    dir.display(),
-                    args.user
-                )
-            })?;
-            tun::drop_privileges(&args.user).with_context(|| {
-                format!(
-                    "dropping root to user {:?} (pass --keep-root to stay root)",
-                    args.user
-                )
-            })?;
-        }
-        eprintln!(
-            "sensing on {} ({}); honeyd-DATE.log, events-DATE.jsonl in {}; stop with Ctrl-C or \
-             SIGTERM, reopen the logs with SIGHUP",
-            dev.name(),
-            if args.route {
-                "routes added"
-            } else {
-                "no routes added"
-            },
-            dir.display()
-        );
-        let stop = live::stop_on_signals();
-        // One pair of files per local day, reopened on SIGHUP.
-        let log = Box::new(DailyLog::new(&dir, tz));
-        let r = live::run(
-            &mut engine,
-            &mut dev,
-            log,
-            args.queue,
-            stop,
-            shared.as_ref(),
-        )
-        .with_context(|| format!("reading TUN device {}", dev.name()))?;
-        eprintln!(
-            "{}: {} datagrams ({} more dropped by the kernel at the device); {}; {} replies sent, \
-             {} refused by the device; {} events logged, {} dropped (queue full), {} lost to write \
-             errors{}",
-            dev.name(),
-            r.received,
-            r.kernel_drops.map_or("?".into(), |d| d.to_string()),
-            r.engine,
-            r.sent,
-            r.send_errors,
-            r.logged,
-            r.dropped,
-            r.write_failed,
-            r.write_error.map(|e| format!(" ({e})")).unwrap_or_default(),
-        );
-        return Ok(());
+    if args.tun.is_some() || args.interface.is_some() {
+        return run_live(&args, &mut engine, &dir, tz);
     }
 
     let create = |name: &str| -> Result<Box<dyn Write + Send>> {
@@ -232,6 +181,135 @@ pub fn run(args: SenseArgs) -> Result<()> {
         engine.stats(),
         replay.events,
         dir.display(),
+    );
+    Ok(())
+}
+
+/// The live sensor: open the source, bind the metrics port, drop root, run until a signal.
+fn run_live(
+    args: &SenseArgs,
+    engine: &mut Engine<'_>,
+    dir: &Path,
+    tz: std::sync::Arc<LocalZone>,
+) -> Result<()> {
+    if !sys::is_root() {
+        bail!(
+            "live sensing needs root (or CAP_NET_ADMIN and CAP_NET_RAW) to open the device; \
+             it drops to --user after"
+        );
+    }
+    let mut source: Box<dyn PacketSource> = match (&args.tun, &args.interface) {
+        (Some(name), _) => {
+            let dev = Tun::create(name)?;
+            if args.route {
+                for p in &engine.config().prefixes {
+                    dev.route(*p)?;
+                }
+            }
+            Box::new(dev)
+        }
+        (None, Some(name)) => {
+            let policy = if args.arp == "all" {
+                ArpPolicy::All
+            } else {
+                ArpPolicy::Probe
+            };
+            let arp = ArpConfig {
+                policy,
+                ..ArpConfig::default()
+            };
+            Box::new(AfPacket::open(name, &engine.config().prefixes, arp)?)
+        }
+        (None, None) => unreachable!("checked by the caller"),
+    };
+    if let Some(path) = &args.record {
+        let f = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        source = Box::new(
+            honeyscope_sensor::source::Recording::new(source, BufWriter::new(f))
+                .with_context(|| format!("writing {}", path.display()))?,
+        );
+    }
+    // Bound before dropping root, so a privileged port works too.
+    let shared = match &args.metrics {
+        Some(addr) => {
+            let shared = honeyscope_sensor::metrics::Shared::default();
+            let bound = honeyscope_sensor::metrics::serve(addr, shared.clone())
+                .with_context(|| format!("serving metrics on {addr}"))?;
+            eprintln!("metrics on http://{bound}/metrics");
+            Some(shared)
+        }
+        None => None,
+    };
+    if !args.keep_root {
+        sys::give_to(dir, &args.user).with_context(|| {
+            format!(
+                "giving the log directory {} to {:?}",
+                dir.display(),
+                args.user
+            )
+        })?;
+        sys::drop_privileges(&args.user).with_context(|| {
+            format!(
+                "dropping root to user {:?} (pass --keep-root to stay root)",
+                args.user
+            )
+        })?;
+    }
+    let what = source.describe();
+    let routes = match (&args.tun, args.route) {
+        (Some(_), true) => "; routes added",
+        (Some(_), false) => "; no routes added",
+        _ => match args.arp.as_str() {
+            "all" => "; answering ARP for every claimed address",
+            _ => "; answering ARP for claimed addresses no other host answers for",
+        },
+    };
+    eprintln!(
+        "sensing on {what}{routes}; honeyd-DATE.log, events-DATE.jsonl in {}; stop with Ctrl-C \
+         or SIGTERM, reopen the logs with SIGHUP",
+        dir.display()
+    );
+    let stop = live::stop_on_signals();
+    // One pair of files per local day, reopened on SIGHUP.
+    let log = Box::new(DailyLog::new(dir, tz));
+    let r = live::run(
+        engine,
+        source.as_mut(),
+        log,
+        args.queue,
+        stop,
+        shared.as_ref(),
+    )
+    .with_context(|| format!("reading {what}"))?;
+    let lan = match &r.lan {
+        Some(l) => format!(
+            "; ARP: {} requests, {} replies, {} probes, {} addresses taken, {} conflicts; {} \
+             replies without a known MAC, {} ARP frames refused",
+            l.arp_requests,
+            l.arp_replies,
+            l.arp_probes,
+            l.claimed,
+            l.conflicts,
+            l.no_neighbour,
+            r.link_send_errors
+        ),
+        None => String::new(),
+    };
+    eprintln!(
+        "{what}: {} packets ({} more dropped by the kernel); {}; {} replies sent, {} refused; \
+         {} events logged, {} dropped (queue full), {} lost to write errors{}{lan}",
+        r.received,
+        r.kernel_drops.map_or("?".into(), |d| d.to_string()),
+        r.engine,
+        r.sent,
+        r.send_errors,
+        r.logged,
+        r.dropped,
+        r.write_failed,
+        r.write_error
+            .as_ref()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default(),
     );
     Ok(())
 }

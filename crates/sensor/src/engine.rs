@@ -275,11 +275,14 @@ impl<'db> Engine<'db> {
     pub fn poll(&mut self, now_us: i64, out: &mut Output) {
         let idle = self.cfg.limits.flow_idle_secs as i64 * 1_000_000;
         while let Some(&(started, _)) = self.flow_order.front() {
-            if now_us - started < idle {
+            // Stamped with its deadline, not with when the timer ran: the same packets give
+            // the same log however often poll is called.
+            let deadline = started.saturating_add(idle);
+            if now_us < deadline {
                 break;
             }
             if let Some(key) = self.pop_oldest_flow() {
-                self.flow_end(now_us, key, 0, out);
+                self.flow_end(deadline, key, 0, out);
             }
         }
     }

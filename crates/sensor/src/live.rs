@@ -6,13 +6,14 @@ use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, TrySendError};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use honeyscope_event::Event;
 
-use crate::engine::{Engine, Output, Stats};
+use crate::engine::Stats;
+use crate::lan::LanStats;
 use crate::log::EventSink;
-use crate::tun::{Tun, MAX_PACKET};
+use crate::source::{self, PacketSource};
 
 /// How often the engine's timers run when no packet arrives.
 const TICK: Duration = Duration::from_millis(100);
@@ -22,11 +23,11 @@ const TICK: Duration = Duration::from_millis(100);
 pub struct LiveReport {
     /// The engine's counters.
     pub engine: Stats,
-    /// Datagrams read from the device.
+    /// Packets read from the source.
     pub received: u64,
-    /// Replies written to the device.
+    /// Replies sent.
     pub sent: u64,
-    /// Replies the device refused (counted, not retried).
+    /// Replies the source refused (counted, not retried).
     pub send_errors: u64,
     /// Events written to the log.
     pub logged: u64,
@@ -40,23 +41,20 @@ pub struct LiveReport {
     pub queued: u64,
     /// Completed handshakes waiting for a payload, now.
     pub open_flows: u64,
-    /// Datagrams the kernel dropped at the device before we read them (its counter).
+    /// Packets the kernel dropped before we read them (its counter).
     pub kernel_drops: Option<u64>,
+    /// The LAN layer's counters (AF_PACKET).
+    pub lan: Option<LanStats>,
+    /// ARP frames the interface refused.
+    pub link_send_errors: u64,
 }
 
-/// Microseconds since the epoch, now.
-fn now_us() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64)
-}
-
-/// Runs until `stop` is set: reads the device, answers, queues events (at most `queue`
-/// waiting) for a writer thread. On stop, ends the open flows and flushes the log.
+/// Runs `source` through `engine` until `stop` is set, with events queued (at most `queue`
+/// batches waiting) for a writer thread. On stop, ends the open flows and flushes the log.
 /// When `metrics` is given, the counters are published there every [`TICK`] or so.
-pub fn run(
-    engine: &mut Engine<'_>,
-    tun: &mut Tun,
+pub fn run<S: PacketSource + ?Sized>(
+    engine: &mut crate::Engine<'_>,
+    source: &mut S,
     mut log: Box<dyn EventSink>,
     queue: usize,
     stop: &AtomicBool,
@@ -97,61 +95,67 @@ pub fn run(
                 first_error
             })?
     };
+    // Cells: both closures below read them, one also counts.
+    let (queued, dropped) = (std::cell::Cell::new(0u64), std::cell::Cell::new(0u64));
+    let mut published = Instant::now();
     let mut report = LiveReport::default();
-    let mut buf = vec![0u8; MAX_PACKET];
-    let mut out = Output::default();
-    let send = |out: &mut Output, report: &mut LiveReport, tun: &mut Tun| {
-        for r in out.replies.drain(..) {
-            match tun.send(&r) {
-                Ok(()) => report.sent += 1,
-                Err(_) => report.send_errors += 1,
-            }
-        }
-        if !out.events.is_empty() {
-            let batch = std::mem::take(&mut out.events);
-            let n = batch.len() as u64;
-            match tx.try_send(batch) {
-                Ok(()) => report.queued += n,
-                Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                    report.dropped += n;
-                }
-            }
-        }
-    };
-    let mut published = std::time::Instant::now();
     // The counters as they stand, into `report` and the metrics.
-    let snapshot = |report: &mut LiveReport, engine: &Engine<'_>, tun: &Tun| {
-        report.engine = engine.stats().clone();
-        report.logged = logged.load(Ordering::Relaxed);
-        report.write_failed = failed.load(Ordering::Relaxed);
-        report.open_flows = engine.open_flows() as u64;
-        report.kernel_drops = tun.kernel_drops();
+    let snapshot = |report: &mut LiveReport,
+                    engine: &crate::Engine<'_>,
+                    source: &S,
+                    d: &source::Drive,
+                    queued: u64,
+                    dropped: u64| {
+        let s = source.stats();
+        *report = LiveReport {
+            engine: engine.stats().clone(),
+            received: d.received,
+            sent: d.sent,
+            send_errors: d.send_errors,
+            logged: logged.load(Ordering::Relaxed),
+            dropped,
+            write_failed: failed.load(Ordering::Relaxed),
+            write_error: None,
+            queued,
+            open_flows: engine.open_flows() as u64,
+            kernel_drops: s.kernel_drops,
+            lan: s.lan,
+            link_send_errors: s.link_send_errors,
+        };
         if let Some(m) = metrics {
             if let Ok(mut shared) = m.lock() {
                 *shared = report.clone();
             }
         }
     };
-    while !stop.load(Ordering::Relaxed) {
-        if let Some(n) = tun.recv(&mut buf, TICK)? {
-            report.received += 1;
-            engine.packet(now_us(), &buf[..n], &mut out);
-        }
-        // Due flows end even while packets keep coming.
-        engine.poll(now_us(), &mut out);
-        send(&mut out, &mut report, tun);
-        if metrics.is_some() && published.elapsed() >= TICK {
-            snapshot(&mut report, engine, tun);
-            published = std::time::Instant::now();
-        }
-    }
-    engine.finish(now_us(), &mut out);
-    send(&mut out, &mut report, tun);
+    let d = source::drive(
+        engine,
+        source,
+        stop,
+        TICK,
+        |batch| {
+            let n = batch.len() as u64;
+            match tx.try_send(std::mem::take(batch)) {
+                Ok(()) => queued.set(queued.get() + n),
+                Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                    dropped.set(dropped.get() + n)
+                }
+            }
+            Ok(())
+        },
+        |engine, source, d| {
+            if metrics.is_some() && published.elapsed() >= TICK {
+                snapshot(&mut report, engine, source, d, queued.get(), dropped.get());
+                published = Instant::now();
+            }
+        },
+    )?;
     drop(tx);
-    report.write_error = writer
+    let write_error = writer
         .join()
         .unwrap_or(Some("the log writer panicked".into()));
-    snapshot(&mut report, engine, tun);
+    snapshot(&mut report, engine, source, &d, queued.get(), dropped.get());
+    report.write_error = write_error;
     Ok(report)
 }
 

@@ -130,5 +130,47 @@ pub fn render(r: &LiveReport) -> String {
         "gauge",
         &[("", r.open_flows)],
     );
+    if let Some(d) = r.kernel_drops {
+        metric(
+            "device_drops_total",
+            "Packets the kernel dropped at the device or socket before the sensor read them.",
+            "counter",
+            &[("", d)],
+        );
+    }
+    if let Some(l) = &r.lan {
+        metric(
+            "frames_in_total",
+            "Ethernet frames read, by what they were.",
+            "counter",
+            &[
+                ("kind=\"ip\"", l.ip),
+                ("kind=\"arp\"", l.frames - l.ip - l.ignored),
+                ("kind=\"ignored\"", l.ignored),
+            ],
+        );
+        metric(
+            "arp_total",
+            "ARP: requests for claimed addresses, and what we sent and decided.",
+            "counter",
+            &[
+                ("what=\"request\"", l.arp_requests),
+                ("what=\"reply_sent\"", l.arp_replies),
+                ("what=\"probe_sent\"", l.arp_probes),
+                ("what=\"claimed\"", l.claimed),
+                ("what=\"conflict\"", l.conflicts),
+            ],
+        );
+        metric(
+            "link_drops_total",
+            "Frames not sent: no MAC known for a reply, the interface refused an ARP frame, a full table started over.",
+            "counter",
+            &[
+                ("reason=\"no_neighbour\"", l.no_neighbour),
+                ("reason=\"arp_send_error\"", r.link_send_errors),
+                ("reason=\"table_reset\"", l.table_resets),
+            ],
+        );
+    }
     o
 }

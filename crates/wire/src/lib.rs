@@ -5,6 +5,7 @@
 //!   [`PcapWriter`].
 //! * [`probe`] turns one frame into the [`Probe`] a network telescope logs:
 //!   addresses, protocol, ports, TCP flags or ICMP type and code.
+//! * [`ethernet`] and [`arp`] read and write the frames a sensor on a LAN sees and sends.
 //! * [`os_class`] maps fingerprint labels (Honeyd's and p0f's) onto OS classes.
 //! * [`p0f`] fingerprints TCP SYNs and SYN+ACKs with p0f v3 signatures.
 //! * [`personality`] describes how an impersonated stack answers; [`reply`] builds those
@@ -17,8 +18,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod arp;
 pub mod capture;
 pub mod cookie;
+pub mod ethernet;
 pub mod os_class;
 pub mod p0f;
 pub mod personality;

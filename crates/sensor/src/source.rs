@@ -1,0 +1,207 @@
+//! Where the engine's packets come from and its replies go: one trait, three kinds.
+//!
+//! * [`crate::tun::Tun`]: a TUN device, for prefixes routed to this host.
+//! * [`crate::af_packet::AfPacket`]: an Ethernet interface, for addresses on a LAN, with ARP
+//!   answered by [`crate::lan`].
+//! * [`crate::offline::CaptureSource`]: a capture file, replies written to another.
+//!
+//! [`drive`] is the one loop that runs any of them through the [`Engine`]: the live mode and
+//! the offline mode differ only in their source and in where events go.
+
+use std::io::{self, Write};
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use honeyscope_event::Event;
+use honeyscope_wire::capture::{LinkType, PcapWriter};
+
+use crate::engine::{Engine, Output};
+use crate::lan::LanStats;
+
+/// What [`PacketSource::recv`] got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recv {
+    /// An IP packet at `range` of the buffer, which arrived at `ts_us` (microseconds since
+    /// the epoch): the time the engine stamps it with.
+    Packet {
+        /// Where the packet is in the buffer.
+        range: Range<usize>,
+        /// When it arrived.
+        ts_us: i64,
+    },
+    /// Nothing within the timeout.
+    Idle,
+    /// There will be no more (the end of a capture).
+    End,
+}
+
+/// Counters a source keeps of its own.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SourceStats {
+    /// Packets the kernel dropped before we read them, if it says.
+    pub kernel_drops: Option<u64>,
+    /// Input that was not an IP packet for the engine (capture frames of other kinds).
+    pub not_ip: u64,
+    /// The LAN layer's counters (AF_PACKET only).
+    pub lan: Option<LanStats>,
+    /// Frames of the source's own (ARP answers and probes) the interface refused.
+    pub link_send_errors: u64,
+}
+
+/// A packet source: IP packets in, IP replies out.
+pub trait PacketSource {
+    /// Reads the next IP packet into `buf`, waiting at most `timeout`.
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<Recv>;
+    /// Sends one IP reply. An error is counted by the caller, not retried.
+    fn send(&mut self, packet: &[u8]) -> io::Result<()>;
+    /// The time now, for the engine's timers: the clock when live, the last packet's time
+    /// in a capture.
+    fn now_us(&self) -> i64;
+    /// The source's own counters.
+    fn stats(&self) -> SourceStats;
+    /// A name for messages ("TUN device hs0", "interface eth1 (…)", "capture").
+    fn describe(&self) -> String;
+    /// Writes out whatever the source buffers (a capture of replies, a recording); called
+    /// once at the end of a run.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<S: PacketSource + ?Sized> PacketSource for Box<S> {
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<Recv> {
+        (**self).recv(buf, timeout)
+    }
+    fn send(&mut self, packet: &[u8]) -> io::Result<()> {
+        (**self).send(packet)
+    }
+    fn now_us(&self) -> i64 {
+        (**self).now_us()
+    }
+    fn stats(&self) -> SourceStats {
+        (**self).stats()
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        (**self).flush()
+    }
+}
+
+/// A source whose every packet is also written to a capture (raw IP), stamped with the time
+/// the engine was given. Running that capture offline, with the same config and cookie key,
+/// gives the same logs and replies byte for byte. A failed write stops the run: a recording
+/// with holes would not be what was asked for.
+pub struct Recording<S, W: Write> {
+    inner: S,
+    capture: PcapWriter<W>,
+}
+
+impl<S: PacketSource, W: Write> Recording<S, W> {
+    /// Records what `inner` reads into `capture`.
+    pub fn new(inner: S, capture: W) -> io::Result<Self> {
+        Ok(Recording {
+            inner,
+            capture: PcapWriter::new(capture, LinkType::RawIp)?,
+        })
+    }
+}
+
+impl<S: PacketSource, W: Write> PacketSource for Recording<S, W> {
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<Recv> {
+        let r = self.inner.recv(buf, timeout)?;
+        if let Recv::Packet { range, ts_us } = &r {
+            let packet = buf.get(range.clone()).unwrap_or_default();
+            self.capture
+                .write_frame(*ts_us, packet)
+                .map_err(|e| io::Error::new(e.kind(), format!("writing the recording: {e}")))?;
+        }
+        Ok(r)
+    }
+    fn send(&mut self, packet: &[u8]) -> io::Result<()> {
+        self.inner.send(packet)
+    }
+    fn now_us(&self) -> i64 {
+        self.inner.now_us()
+    }
+    fn stats(&self) -> SourceStats {
+        self.inner.stats()
+    }
+    fn describe(&self) -> String {
+        format!("{} (recorded)", self.inner.describe())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()?;
+        self.capture.flush()
+    }
+}
+
+/// What [`drive`] counted.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Drive {
+    /// Packets read from the source.
+    pub received: u64,
+    /// Replies sent.
+    pub sent: u64,
+    /// Replies the source refused (counted, not retried).
+    pub send_errors: u64,
+}
+
+/// Runs `source` through `engine` until the source ends or `stop` is set, then ends the
+/// flows still open. Replies go back to the source; each packet's events go to `events`,
+/// which takes them (its error stops the run). `tick` runs after every step, for counters.
+///
+/// Timers run before each packet at that packet's time, and at `now_us` when the source
+/// is idle, so the same packets at the same times give the same events in the same order,
+/// live or offline.
+pub fn drive<S: PacketSource + ?Sized>(
+    engine: &mut Engine<'_>,
+    source: &mut S,
+    stop: &AtomicBool,
+    idle: Duration,
+    mut events: impl FnMut(&mut Vec<Event>) -> io::Result<()>,
+    mut tick: impl FnMut(&Engine<'_>, &S, &Drive),
+) -> io::Result<Drive> {
+    let mut d = Drive::default();
+    let mut buf = vec![0u8; crate::MAX_PACKET];
+    let mut out = Output::default();
+    while !stop.load(Ordering::Relaxed) {
+        match source.recv(&mut buf, idle)? {
+            Recv::Packet { range, ts_us } => {
+                d.received += 1;
+                engine.poll(ts_us, &mut out);
+                engine.packet(ts_us, buf.get(range).unwrap_or_default(), &mut out);
+            }
+            Recv::Idle => engine.poll(source.now_us(), &mut out),
+            Recv::End => break,
+        }
+        flush(&mut out, source, &mut d, &mut events)?;
+        tick(engine, source, &d);
+    }
+    engine.finish(source.now_us(), &mut out);
+    flush(&mut out, source, &mut d, &mut events)?;
+    tick(engine, source, &d);
+    source.flush()?;
+    Ok(d)
+}
+
+fn flush<S: PacketSource + ?Sized>(
+    out: &mut Output,
+    source: &mut S,
+    d: &mut Drive,
+    events: &mut impl FnMut(&mut Vec<Event>) -> io::Result<()>,
+) -> io::Result<()> {
+    for r in out.replies.drain(..) {
+        match source.send(&r) {
+            Ok(()) => d.sent += 1,
+            Err(_) => d.send_errors += 1,
+        }
+    }
+    if !out.events.is_empty() {
+        events(&mut out.events)?;
+        out.events.clear();
+    }
+    Ok(())
+}
