@@ -148,7 +148,8 @@ pub fn run(args: SenseArgs) -> Result<()> {
     let create = |name: &str| -> Result<Box<dyn Write + Send>> {
         let path = dir.join(name);
         let f = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        Ok(Box::new(BufWriter::with_capacity(1 << 16, f)))
+        // The event log buffers its lines itself.
+        Ok(Box::new(f))
     };
     let mut log = EventLog::new(
         Some((create("honeyd.log")?, tz)),
@@ -297,7 +298,7 @@ fn run_live(
     };
     eprintln!(
         "{what}: {} packets ({} more dropped by the kernel); {}; {} replies sent, {} refused; \
-         {} events logged, {} dropped (queue full), {} lost to write errors{}{lan}",
+         {} events logged, {} dropped (queue full), {} log lines lost to write errors{}{lan}",
         r.received,
         r.kernel_drops.map_or("?".into(), |d| d.to_string()),
         r.engine,

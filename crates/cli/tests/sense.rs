@@ -487,7 +487,7 @@ fn live_on_a_tun_device() {
     assert!(status.success(), "{report}");
     assert!(report.contains("1 handshakes completed"), "{report}");
     assert!(
-        report.contains("0 dropped (queue full), 0 lost to write errors"),
+        report.contains("0 dropped (queue full), 0 log lines lost to write errors"),
         "{report}"
     );
 

@@ -120,8 +120,9 @@ pub struct PacketEvent {
     /// Payload bytes sent to the source during the flow (flow ends).
     pub tx_bytes: Option<u64>,
     /// The source's operating system as passive fingerprinting labelled it, verbatim
-    /// (Honeyd's `[Linux 2.6 ]` keeps its trailing space).
-    pub os: Option<Box<str>>,
+    /// (Honeyd's `[Linux 2.6 ]` keeps its trailing space). Shared, since a sensor puts
+    /// the same few labels on every packet.
+    pub os: Option<Arc<str>>,
     /// A free-text remark, such as Honeyd's `Honeyd Scanner?`.
     pub remark: Option<Box<str>>,
 }

@@ -18,11 +18,10 @@ use ahash::{HashMap, HashMapExt};
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use honeyscope_event::{Event, PacketEvent, PacketKind, PayloadEvent, Timestamp};
 use honeyscope_wire::cookie::{CookieKey, Handshake};
-use honeyscope_wire::p0f::{Database, Direction, Fingerprinter, SourceCache};
+use honeyscope_wire::p0f::{Database, PacketSig, SourceCache};
 use honeyscope_wire::personality::{IpId, Offered, Personality};
 use honeyscope_wire::probe::tcp_flags as flag;
 use honeyscope_wire::reply::{self, Segment};
-use honeyscope_wire::LinkType;
 
 use crate::config::{Action, Close, Config};
 
@@ -108,8 +107,8 @@ pub struct Engine<'db> {
     key: CookieKey,
     sensor: Option<Arc<str>>,
     /// The database's labels as they go into the log, made once.
-    labels: Vec<Box<str>>,
-    fp: Fingerprinter<'db>,
+    labels: Vec<Arc<str>>,
+    db: &'db Database,
     os: SourceCache,
     /// IP ID state per claimed host (personalities with counters or random IDs).
     /// Derived from the cookie key, so a replay with the same key gives the same IDs.
@@ -131,12 +130,8 @@ impl<'db> Engine<'db> {
         Engine {
             sensor: cfg.sensor_id.as_deref().map(Arc::from),
             key,
-            labels: db
-                .labels
-                .iter()
-                .map(|l| l.to_string().into_boxed_str())
-                .collect(),
-            fp: Fingerprinter::new(db),
+            labels: db.labels.iter().map(|l| Arc::from(l.to_string())).collect(),
+            db,
             os,
             ids: HashMap::new(),
             flows: HashMap::new(),
@@ -191,9 +186,13 @@ impl<'db> Engine<'db> {
 
         // The source's OS: fingerprint its SYNs, remember the label, put it on every
         // packet of that source while it lasts.
-        if let Some(obs) = self.fp.frame(LinkType::RawIp, ip, now_us) {
-            if obs.sig.direction == Direction::Request {
-                if let Some(entry) = obs.found.entry {
+        // Only SYNs are fingerprinted, each on its own: the sensor needs no pairing with
+        // SYN+ACKs (p0f's handshake table), which a flood of sources would only churn.
+        let syn_only = matches!(&sliced.transport,
+            Some(TransportSlice::Tcp(t)) if t.slice()[13] & (flag::SYN | flag::ACK) == flag::SYN);
+        if syn_only {
+            if let Ok(sig) = PacketSig::from_ip(ip) {
+                if let Some(entry) = self.db.match_packet(&sig, 0).entry {
                     self.os.store(IpAddr::V4(src), entry.label, now_us);
                 }
             }
@@ -315,7 +314,7 @@ impl<'db> Engine<'db> {
         p: &'static Personality,
         action: &Action,
         s: &TcpIn<'_>,
-        os: Option<Box<str>>,
+        os: Option<Arc<str>>,
         out: &mut Output,
     ) {
         if s.flags & flag::RST != 0 || *action == Action::Block {
@@ -435,7 +434,7 @@ impl<'db> Engine<'db> {
         now_us: i64,
         key: FlowKey,
         our_seq: u32,
-        os: Option<Box<str>>,
+        os: Option<Arc<str>>,
         out: &mut Output,
     ) {
         self.stats.handshakes += 1;

@@ -4,7 +4,7 @@
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, TrySendError};
+use std::sync::mpsc::{sync_channel, TryRecvError, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,11 +29,13 @@ pub struct LiveReport {
     pub sent: u64,
     /// Replies the source refused (counted, not retried).
     pub send_errors: u64,
-    /// Events written to the log.
+    /// Events the log writer took (written, or lost to a write error and counted in
+    /// `write_failed`).
     pub logged: u64,
     /// Events dropped because the log queue was full.
     pub dropped: u64,
-    /// Events lost to a failed write (the first error is in `write_error`).
+    /// Log lines lost to failed writes (an event has a line in each of the two logs; the
+    /// first error is in `write_error`).
     pub write_failed: u64,
     /// The first write error, if any.
     pub write_error: Option<String>,
@@ -69,29 +71,39 @@ pub fn run<S: PacketSource + ?Sized>(
             .name("event-log".into())
             .spawn(move || -> Option<String> {
                 let mut first_error = None;
-                for batch in rx {
+                loop {
+                    // Flushed whenever the queue runs dry, so the files stay current without
+                    // a write per packet under load.
+                    let batch = match rx.try_recv() {
+                        Ok(b) => b,
+                        Err(TryRecvError::Disconnected) => break,
+                        Err(TryRecvError::Empty) => {
+                            if let Err(e) = log.flush() {
+                                first_error.get_or_insert_with(|| e.to_string());
+                            }
+                            failed.store(log.lost(), Ordering::Relaxed);
+                            match rx.recv() {
+                                Ok(b) => b,
+                                Err(_) => break,
+                            }
+                        }
+                    };
                     if REOPEN.swap(false, Ordering::Relaxed) {
                         if let Err(e) = log.reopen() {
                             first_error.get_or_insert_with(|| e.to_string());
                         }
                     }
                     for ev in &batch {
-                        match log.write(ev) {
-                            Ok(()) => logged.fetch_add(1, Ordering::Relaxed),
-                            Err(e) => {
-                                first_error.get_or_insert_with(|| e.to_string());
-                                failed.fetch_add(1, Ordering::Relaxed)
-                            }
-                        };
+                        if let Err(e) = log.write(ev) {
+                            first_error.get_or_insert_with(|| e.to_string());
+                        }
                     }
-                    // Flushed whenever the queue runs dry, so the files stay current.
-                    if let Err(e) = log.flush() {
-                        first_error.get_or_insert_with(|| e.to_string());
-                    }
+                    logged.fetch_add(batch.len() as u64, Ordering::Relaxed);
                 }
                 if let Err(e) = log.flush() {
                     first_error.get_or_insert_with(|| e.to_string());
                 }
+                failed.store(log.lost(), Ordering::Relaxed);
                 first_error
             })?
     };

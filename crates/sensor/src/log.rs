@@ -6,11 +6,47 @@ use std::sync::Arc;
 use honeyscope_event::{honeyd, jsonl, Event, LocalZone};
 
 /// The sensor's event log.
+///
+/// Lines are formatted straight into one buffer per output, which goes to its writer whole
+/// once it holds [`CHUNK`] bytes: one copy per line instead of two. The writers should not
+/// buffer again. When a write fails, the lines it held are counted as lost
+/// ([`EventLog::lost`]), never silently dropped.
 pub struct EventLog {
-    honeyd: Option<(Box<dyn Write + Send>, Arc<LocalZone>)>,
-    json: Option<Box<dyn Write + Send>>,
-    line: String,
+    honeyd: Option<(Output, Arc<LocalZone>)>,
+    json: Option<Output>,
+    lost: u64,
 }
+
+/// One output and the lines waiting for it.
+struct Output {
+    w: Box<dyn Write + Send>,
+    buf: String,
+    lines: u64,
+}
+
+impl Output {
+    fn new(w: Box<dyn Write + Send>) -> Output {
+        Output {
+            w,
+            buf: String::with_capacity(CHUNK + 1024),
+            lines: 0,
+        }
+    }
+
+    /// Writes the buffer out; on failure its lines are added to `lost`.
+    fn drain(&mut self, lost: &mut u64) -> io::Result<()> {
+        let r = self.w.write_all(self.buf.as_bytes());
+        if r.is_err() {
+            *lost += self.lines;
+        }
+        self.buf.clear();
+        self.lines = 0;
+        r
+    }
+}
+
+/// Bytes an output's buffer collects before they are written.
+pub const CHUNK: usize = 1 << 16;
 
 impl EventLog {
     /// A log writing Honeyd lines (times local in their zone) and/or JSON lines.
@@ -19,36 +55,47 @@ impl EventLog {
         json: Option<Box<dyn Write + Send>>,
     ) -> EventLog {
         EventLog {
-            honeyd,
-            json,
-            line: String::with_capacity(256),
+            honeyd: honeyd.map(|(w, tz)| (Output::new(w), tz)),
+            json: json.map(Output::new),
+            lost: 0,
         }
     }
 
     /// Writes one event to every output.
     pub fn write(&mut self, ev: &Event) -> io::Result<()> {
-        if let Some((w, tz)) = self.honeyd.as_mut() {
-            self.line.clear();
-            honeyd::write_event(ev, tz, &mut self.line);
-            w.write_all(self.line.as_bytes())?;
+        let mut r = Ok(());
+        if let Some((o, tz)) = self.honeyd.as_mut() {
+            honeyd::write_event(ev, tz, &mut o.buf);
+            o.lines += 1;
+            if o.buf.len() >= CHUNK {
+                r = o.drain(&mut self.lost);
+            }
         }
-        if let Some(w) = self.json.as_mut() {
-            self.line.clear();
-            jsonl::write_event(ev, &mut self.line);
-            w.write_all(self.line.as_bytes())?;
+        if let Some(o) = self.json.as_mut() {
+            jsonl::write_event(ev, &mut o.buf);
+            o.lines += 1;
+            if o.buf.len() >= CHUNK {
+                r = r.and(o.drain(&mut self.lost));
+            }
         }
-        Ok(())
+        r
     }
 
-    /// Flushes every output.
+    /// Writes out what is buffered and flushes every output.
     pub fn flush(&mut self) -> io::Result<()> {
-        if let Some((w, _)) = self.honeyd.as_mut() {
-            w.flush()?;
+        let mut r = Ok(());
+        if let Some((o, _)) = self.honeyd.as_mut() {
+            r = o.drain(&mut self.lost).and_then(|()| o.w.flush());
         }
-        if let Some(w) = self.json.as_mut() {
-            w.flush()?;
+        if let Some(o) = self.json.as_mut() {
+            r = r.and(o.drain(&mut self.lost).and_then(|()| o.w.flush()));
         }
-        Ok(())
+        r
+    }
+
+    /// Lines lost to failed writes so far (an event has a line in each output).
+    pub fn lost(&self) -> u64 {
+        self.lost
     }
 }
 
@@ -63,6 +110,8 @@ pub trait EventSink: Send {
     fn reopen(&mut self) -> io::Result<()> {
         self.flush()
     }
+    /// Lines lost to failed writes so far.
+    fn lost(&self) -> u64;
 }
 
 impl EventSink for EventLog {
@@ -73,6 +122,10 @@ impl EventSink for EventLog {
     fn flush(&mut self) -> io::Result<()> {
         EventLog::flush(self)
     }
+
+    fn lost(&self) -> u64 {
+        EventLog::lost(self)
+    }
 }
 
 /// `honeyd-YYYY-MM-DD.log` and `events-YYYY-MM-DD.jsonl` in a directory, one pair per day
@@ -82,6 +135,8 @@ pub struct DailyLog {
     tz: Arc<LocalZone>,
     day: Option<i64>,
     log: Option<EventLog>,
+    /// Lines lost by the logs of earlier days and opens.
+    lost_before: u64,
 }
 
 impl DailyLog {
@@ -92,6 +147,7 @@ impl DailyLog {
             tz,
             day: None,
             log: None,
+            lost_before: 0,
         }
     }
 
@@ -103,8 +159,10 @@ impl DailyLog {
     }
 
     fn open(&mut self, day: i64) -> io::Result<()> {
-        if let Some(log) = self.log.as_mut() {
-            log.flush()?;
+        if let Some(mut log) = self.log.take() {
+            let r = log.flush();
+            self.lost_before += log.lost();
+            r?;
         }
         let (h, j) = Self::names(day);
         let open = |name: &str| -> io::Result<Box<dyn Write + Send>> {
@@ -112,7 +170,8 @@ impl DailyLog {
                 .create(true)
                 .append(true)
                 .open(self.dir.join(name))?;
-            Ok(Box::new(io::BufWriter::with_capacity(1 << 16, f)))
+            // EventLog buffers; a second buffer would only copy.
+            Ok(Box::new(f))
         };
         self.log = Some(EventLog::new(
             Some((open(&h)?, self.tz.clone())),
@@ -142,6 +201,10 @@ impl EventSink for DailyLog {
             Some(log) => log.flush(),
             None => Ok(()),
         }
+    }
+
+    fn lost(&self) -> u64 {
+        self.lost_before + self.log.as_ref().map_or(0, EventLog::lost)
     }
 
     fn reopen(&mut self) -> io::Result<()> {
@@ -192,5 +255,41 @@ mod tests {
         log.flush().unwrap();
         assert_eq!(read("honeyd-2016-04-02.log").lines().count(), 1);
         assert_eq!(read("old").lines().count(), 1);
+    }
+
+    #[test]
+    fn lines_a_failed_write_held_are_counted_lost() {
+        struct Broken;
+        impl Write for Broken {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let tz = Arc::new(LocalZone::named("UTC").unwrap());
+        let mut log = EventLog::new(Some((Box::new(Broken), tz)), Some(Box::new(io::sink())));
+        for i in 0..3 {
+            // Buffered: nothing is written, nothing fails yet.
+            assert!(log.write(&ev(i)).is_ok());
+        }
+        assert_eq!(log.lost(), 0);
+        assert!(log.flush().is_err());
+        assert_eq!(
+            log.lost(),
+            3,
+            "the three Honeyd lines; the JSON lines were written"
+        );
+        // Enough lines to fill a chunk fail at once, and are counted.
+        let mut failed_at = None;
+        for i in 0..10_000 {
+            if log.write(&ev(i)).is_err() {
+                failed_at = Some(i);
+                break;
+            }
+        }
+        let n = failed_at.expect("a chunk was written") + 1;
+        assert_eq!(log.lost(), 3 + n as u64);
     }
 }

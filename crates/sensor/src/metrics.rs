@@ -111,7 +111,7 @@ pub fn render(r: &LiveReport) -> String {
     );
     metric(
         "events_dropped_total",
-        "Events dropped: the log queue was full, or a write failed.",
+        "Events dropped because the log queue was full; log lines lost to failed writes.",
         "counter",
         &[
             ("reason=\"queue_full\"", r.dropped),
@@ -122,7 +122,7 @@ pub fn render(r: &LiveReport) -> String {
         "queue_depth",
         "Events waiting for the log writer.",
         "gauge",
-        &[("", r.queued.saturating_sub(r.logged + r.write_failed))],
+        &[("", r.queued.saturating_sub(r.logged))],
     );
     metric(
         "sessions",
