@@ -29,7 +29,7 @@ kill -TERM "$sensor"; wait "$sensor" || true
 python3 - "$secs" "$logs.err" "$stats" <<'PY'
 import re, sys
 secs, err, stats = float(sys.argv[1]), open(sys.argv[2]).read(), sys.argv[3]
-m = re.search(r"(\d+) datagrams", err)
+m = re.search(r"(\d+) packets \(", err)
 read = int(m.group(1)) if m else 0
 # The kernel's view of the device: TX is towards the sensor.
 lines = stats.splitlines()
