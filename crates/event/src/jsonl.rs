@@ -153,74 +153,69 @@ pub fn write_event(ev: &Event, out: &mut String) {
     // Written by hand in `Record`'s field order with serde_json's escaping (a test holds
     // the two to the same bytes): this runs for every packet the sensor logs.
     use crate::text::{push_ip, push_u64};
-    fn key(out: &mut String, name: &str) {
-        out.push_str(",\"");
-        out.push_str(name);
-        out.push_str("\":");
+    // `,"name":` as one literal, so each key is one copy.
+    macro_rules! key {
+        ($name:literal) => {
+            concat!(",\"", $name, "\":")
+        };
     }
-    fn num(out: &mut String, name: &str, v: Option<u64>) {
+    fn num(out: &mut String, key: &str, v: Option<u64>) {
         if let Some(v) = v {
-            key(out, name);
+            out.push_str(key);
             push_u64(out, v);
         }
     }
-    fn text(out: &mut String, name: &str, v: Option<&str>) {
+    fn text(out: &mut String, key: &str, v: Option<&str>) {
         if let Some(v) = v {
-            key(out, name);
+            out.push_str(key);
             push_json_str(out, v);
         }
+    }
+    fn ip(out: &mut String, key: &str, v: std::net::IpAddr) {
+        out.push_str(key);
+        out.push('"');
+        push_ip(out, v);
+        out.push('"');
     }
     out.push_str("{\"ts\":\"");
     ev.time().write_rfc3339(out);
     out.push('"');
-    text(out, "sensor", ev.sensor().map(|s| &**s));
+    text(out, key!("sensor"), ev.sensor().map(|s| &**s));
     match ev {
-        Event::Lifecycle(l) => text(out, "event", Some(l.state.as_str())),
+        Event::Lifecycle(l) => text(out, key!("event"), Some(l.state.as_str())),
         Event::Payload(d) => {
-            text(out, "event", Some("payload"));
-            num(out, "proto", Some(u64::from(d.proto)));
-            key(out, "src");
-            out.push('"');
-            push_ip(out, d.src);
-            out.push('"');
-            num(out, "sport", Some(u64::from(d.sport)));
-            key(out, "dst");
-            out.push('"');
-            push_ip(out, d.dst);
-            out.push('"');
-            num(out, "dport", Some(u64::from(d.dport)));
-            num(out, "payload_size", Some(d.size));
-            text(out, "payload_sha256", Some(&d.sha256));
-            text(out, "payload_head", Some(&d.head));
+            out.push_str(concat!(key!("event"), "\"payload\""));
+            num(out, key!("proto"), Some(u64::from(d.proto)));
+            ip(out, key!("src"), d.src);
+            num(out, key!("sport"), Some(u64::from(d.sport)));
+            ip(out, key!("dst"), d.dst);
+            num(out, key!("dport"), Some(u64::from(d.dport)));
+            num(out, key!("payload_size"), Some(d.size));
+            text(out, key!("payload_sha256"), Some(&d.sha256));
+            text(out, key!("payload_head"), Some(&d.head));
         }
         Event::Packet(p) => {
-            text(out, "event", Some("packet"));
-            text(out, "kind", Some(p.kind.as_str()));
-            num(out, "proto", Some(u64::from(p.proto)));
-            text(out, "proto_name", Some(p.proto_name()));
-            key(out, "src");
-            out.push('"');
-            push_ip(out, p.src);
-            out.push('"');
-            num(out, "sport", p.sport.map(u64::from));
-            key(out, "dst");
-            out.push('"');
-            push_ip(out, p.dst);
-            out.push('"');
-            num(out, "dport", p.dport.map(u64::from));
-            num(out, "icmp_type", p.icmp_type.map(u64::from));
-            num(out, "icmp_code", p.icmp_code.map(u64::from));
-            num(out, "ip_len", p.ip_len.map(u64::from));
+            out.push_str(concat!(key!("event"), "\"packet\""));
+            text(out, key!("kind"), Some(p.kind.as_str()));
+            num(out, key!("proto"), Some(u64::from(p.proto)));
+            text(out, key!("proto_name"), Some(p.proto_name()));
+            ip(out, key!("src"), p.src);
+            num(out, key!("sport"), p.sport.map(u64::from));
+            ip(out, key!("dst"), p.dst);
+            num(out, key!("dport"), p.dport.map(u64::from));
+            num(out, key!("icmp_type"), p.icmp_type.map(u64::from));
+            num(out, key!("icmp_code"), p.icmp_code.map(u64::from));
+            num(out, key!("ip_len"), p.ip_len.map(u64::from));
             if let Some(f) = p.tcp_flags {
-                key(out, "tcp_flags");
+                out.push_str(key!("tcp_flags"));
                 out.push('"');
                 f.push_letters(out);
                 out.push('"');
             }
-            num(out, "rx_bytes", p.rx_bytes);
-            num(out, "tx_bytes", p.tx_bytes);
-            text(out, "os", p.os.as_deref());
-            text(out, "remark", p.remark.as_deref());
+            num(out, key!("rx_bytes"), p.rx_bytes);
+            num(out, key!("tx_bytes"), p.tx_bytes);
+            text(out, key!("os"), p.os.as_deref());
+            text(out, key!("remark"), p.remark.as_deref());
         }
     }
     out.push_str("}\n");

@@ -2,41 +2,69 @@
 //! put several on every line, at up to millions of lines a second.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::OnceLock;
 
 /// Appends `n` in decimal.
 pub fn push_u64(out: &mut String, n: u64) {
-    out.push_str(itoa::Buffer::new().format(n));
+    push_ascii(out, itoa::Buffer::new().format(n).as_bytes());
 }
 
-/// Decimal text of every octet value.
-fn octet_text() -> &'static [String; 256] {
-    static TABLE: OnceLock<[String; 256]> = OnceLock::new();
-    TABLE.get_or_init(|| std::array::from_fn(|i| i.to_string()))
+/// Appends bytes that are ASCII in one copy. They are checked (`is_ascii` compares a word
+/// at a time), so a caller's mistake costs replacement characters, never invalid UTF-8.
+/// `str::from_utf8` would cost more than the copy for the short pieces the writers append.
+pub fn push_ascii(out: &mut String, bytes: &[u8]) {
+    if bytes.is_ascii() {
+        // SAFETY: ASCII bytes are valid UTF-8 on their own, so `out` stays valid UTF-8.
+        unsafe { out.as_mut_vec() }.extend_from_slice(bytes);
+    } else {
+        out.push_str(&String::from_utf8_lossy(bytes));
+    }
+}
+
+/// Every octet value's decimal digits (three slots) and how many of them there are.
+const OCTETS: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut i = 0;
+    while i < 256 {
+        let v = i as u8;
+        t[i] = if v >= 100 {
+            [b'0' + v / 100, b'0' + v / 10 % 10, b'0' + v % 10, 3]
+        } else if v >= 10 {
+            [b'0' + v / 10, b'0' + v % 10, 0, 2]
+        } else {
+            [b'0' + v, 0, 0, 1]
+        };
+        i += 1;
+    }
+    t
+};
+
+/// An IPv4 address in dotted decimal, in a stack buffer: the text is `buf[..len]`.
+fn ipv4_text(ip: Ipv4Addr) -> ([u8; 18], usize) {
+    let mut buf = [b'.'; 18];
+    let mut n = 0;
+    for o in ip.octets() {
+        let e = OCTETS[usize::from(o)];
+        // Three bytes always; the next octet or the dot overwrites what is not used.
+        buf[n..n + 3].copy_from_slice(&e[..3]);
+        n += usize::from(e[3]);
+        buf[n] = b'.';
+        n += 1;
+    }
+    (buf, n - 1)
 }
 
 /// Appends an IPv4 address in dotted decimal to bytes.
 pub fn extend_ipv4(out: &mut Vec<u8>, ip: Ipv4Addr) {
-    let table = octet_text();
-    let [a, b, c, d] = ip.octets();
-    out.extend_from_slice(table[usize::from(a)].as_bytes());
-    for o in [b, c, d] {
-        out.push(b'.');
-        out.extend_from_slice(table[usize::from(o)].as_bytes());
-    }
+    let (buf, n) = ipv4_text(ip);
+    out.extend_from_slice(&buf[..n]);
 }
 
-/// Appends an address in its canonical text form (IPv4 without `fmt`).
+/// Appends an address in its canonical text form (IPv4 without `fmt`, in one piece).
 pub fn push_ip(out: &mut String, ip: IpAddr) {
     match ip {
         IpAddr::V4(v4) => {
-            let table = octet_text();
-            let [a, b, c, d] = v4.octets();
-            out.push_str(&table[usize::from(a)]);
-            for o in [b, c, d] {
-                out.push('.');
-                out.push_str(&table[usize::from(o)]);
-            }
+            let (buf, n) = ipv4_text(v4);
+            push_ascii(out, &buf[..n]);
         }
         IpAddr::V6(v6) => {
             use std::fmt::Write;
@@ -61,6 +89,8 @@ mod tests {
             "198.51.100.7",
             "255.255.255.255",
             "10.0.0.1",
+            "1.20.100.9",
+            "99.100.9.10",
             "2001:db8::7",
         ] {
             let ip: IpAddr = ip.parse().unwrap();

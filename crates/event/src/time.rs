@@ -53,11 +53,7 @@ impl Timestamp {
     pub fn write_rfc3339(self, out: &mut String) {
         let secs = self.0.div_euclid(1_000_000);
         let micros = self.0.rem_euclid(1_000_000) as u32;
-        let (date, sod) = split_day(secs);
-        push_civil(out, date, sod, b'T');
-        out.push('.');
-        push_digits(out, micros, 6);
-        out.push('Z');
+        push_stamp(out, secs, b'T', micros, 6, "Z");
     }
 
     /// Parses RFC 3339 (any offset, any fraction up to nanoseconds; sub-microsecond digits
@@ -129,28 +125,46 @@ fn split_day(secs: i64) -> (Ymd, u32) {
     (Ymd::from_epoch_day(day), secs.rem_euclid(86_400) as u32)
 }
 
-fn push_digits(out: &mut String, mut v: u32, width: usize) {
-    let mut buf = [b'0'; 10];
-    for i in (0..width).rev() {
-        buf[i] = b'0' + (v % 10) as u8;
+/// Writes `v` as `width` decimal digits at `buf[at..]`.
+fn put_digits(buf: &mut [u8], at: usize, mut v: u32, width: usize) {
+    for d in buf[at..at + width].iter_mut().rev() {
+        *d = b'0' + (v % 10) as u8;
         v /= 10;
     }
-    // ASCII digits only.
-    out.push_str(std::str::from_utf8(&buf[..width]).unwrap_or("0"));
 }
 
-fn push_civil(out: &mut String, date: Ymd, sod: u32, sep: u8) {
-    push_digits(out, date.year.max(0) as u32, 4);
-    out.push('-');
-    push_digits(out, date.month, 2);
-    out.push('-');
-    push_digits(out, date.day, 2);
-    out.push(sep as char);
-    push_digits(out, sod / 3600, 2);
-    out.push(':');
-    push_digits(out, sod / 60 % 60, 2);
-    out.push(':');
-    push_digits(out, sod % 60, 2);
+/// `YYYY-MM-DD<sep>HH:MM:SS.` for `secs` (seconds since the epoch, already in the wanted
+/// zone), then `frac_width` digits of `frac`, then `tail`, appended in one piece. The log
+/// writers put two stamps on every event and events come in time order, so each thread keeps
+/// the last second it wrote per separator and only the fraction is formatted anew.
+fn push_stamp(out: &mut String, secs: i64, sep: u8, frac: u32, frac_width: usize, tail: &str) {
+    thread_local! {
+        /// (separator, second, its text) for the last two stamps written.
+        static LAST: std::cell::Cell<[(u8, i64, [u8; 19]); 2]> =
+            const { std::cell::Cell::new([(0, i64::MIN, [0; 19]); 2]) };
+    }
+    let mut buf = *b"0000-00-00T00:00:00.000000";
+    let slot = usize::from(sep == b'-');
+    let mut last = LAST.get();
+    if last[slot].0 == sep && last[slot].1 == secs {
+        buf[..19].copy_from_slice(&last[slot].2);
+    } else {
+        let (date, sod) = split_day(secs);
+        put_digits(&mut buf, 0, date.year.max(0) as u32, 4);
+        put_digits(&mut buf, 5, date.month, 2);
+        put_digits(&mut buf, 8, date.day, 2);
+        buf[10] = sep;
+        put_digits(&mut buf, 11, sod / 3600, 2);
+        put_digits(&mut buf, 14, sod / 60 % 60, 2);
+        put_digits(&mut buf, 17, sod % 60, 2);
+        let mut head = [0; 19];
+        head.copy_from_slice(&buf[..19]);
+        last[slot] = (sep, secs, head);
+        LAST.set(last);
+    }
+    put_digits(&mut buf, 20, frac, frac_width);
+    crate::text::push_ascii(out, &buf[..20 + frac_width]);
+    out.push_str(tail);
 }
 
 /// A time zone for reading and writing Honeyd's local timestamps, with an hourly offset
@@ -333,10 +347,7 @@ impl LocalZone {
         let offset = self.offset_at(ts) as i64;
         let secs = ts.0.div_euclid(1_000_000) + offset;
         let micros = ts.0.rem_euclid(1_000_000) as u32;
-        let (date, sod) = split_day(secs);
-        push_civil(out, date, sod, b'-');
-        out.push('.');
-        push_digits(out, micros / 100, 4);
+        push_stamp(out, secs, b'-', micros / 100, 4, "");
     }
 
     /// Parses Honeyd's `YYYY-MM-DD-HH:MM:SS.ffff` (exactly 24 bytes) in this zone.
@@ -495,5 +506,28 @@ mod tests {
         assert_eq!(ts.to_rfc3339(), "2023-04-28T13:47:14.500000Z");
         assert_eq!(Timestamp(0).utc_date(), "1970-01-01");
         assert_eq!(Timestamp(-1).utc_date(), "1969-12-31");
+    }
+
+    /// The per-second cache: stamps in the same second, the next second, back in time, and
+    /// both kinds interleaved all read as jiff formats them.
+    #[test]
+    fn stamps_agree_with_jiff_whatever_their_order() {
+        let tz = LocalZone::named("+09:00").unwrap();
+        let jiff_tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(9));
+        let mut t = 1_459_522_799_000_000i64; // 2016-04-01T14:59:59Z
+        for step in [0, 1, 250_000, 999_999, 1, -3_000_000, 86_400_000_000, 7, 0] {
+            t += step;
+            let ts = Timestamp(t);
+            let j = jiff::Timestamp::from_microsecond(t).unwrap();
+            assert_eq!(
+                ts.to_rfc3339(),
+                j.strftime("%Y-%m-%dT%H:%M:%S.%6fZ").to_string()
+            );
+            let mut h = String::new();
+            tz.write_honeyd_time(ts, &mut h);
+            let local = jiff_tz.to_datetime(j);
+            let want = local.strftime("%Y-%m-%d-%H:%M:%S.%6f").to_string();
+            assert_eq!(h, want[..want.len() - 2], "{t}");
+        }
     }
 }

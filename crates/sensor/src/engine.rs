@@ -11,19 +11,20 @@
 //! first payload, its FIN, or its idle time.
 
 use std::collections::VecDeque;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use ahash::{HashMap, HashMapExt};
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use honeyscope_event::{Event, PacketEvent, PacketKind, PayloadEvent, Timestamp};
 use honeyscope_wire::cookie::{CookieKey, Handshake};
-use honeyscope_wire::p0f::{Database, PacketSig, SourceCache};
+use honeyscope_wire::p0f::{Database, PacketSig};
 use honeyscope_wire::personality::{IpId, Offered, Personality};
 use honeyscope_wire::probe::tcp_flags as flag;
 use honeyscope_wire::reply::{self, Segment};
 
 use crate::config::{Action, Close, Config};
+use crate::os_cache::OsCache;
 
 /// How long a source's OS label is kept: 5 minutes, as Honeyd does.
 const OS_TTL_US: i64 = 5 * 60 * 1_000_000;
@@ -109,7 +110,9 @@ pub struct Engine<'db> {
     /// The database's labels as they go into the log, made once.
     labels: Vec<Arc<str>>,
     db: &'db Database,
-    os: SourceCache,
+    /// SYN shape → the label it matched ([`Engine::syn_label`]).
+    shapes: HashMap<PacketSig, Option<usize>>,
+    os: OsCache,
     /// IP ID state per claimed host (personalities with counters or random IDs).
     /// Derived from the cookie key, so a replay with the same key gives the same IDs.
     ids: HashMap<Ipv4Addr, u16>,
@@ -120,18 +123,24 @@ pub struct Engine<'db> {
     stats: Stats,
 }
 
+/// SYN shapes whose match is remembered.
+const MAX_SHAPES: usize = 4096;
+
 /// Per-host IP ID state is bounded: when this many hosts have counters, they start over.
 const MAX_ID_HOSTS: usize = 1 << 16;
 
 impl<'db> Engine<'db> {
     /// An engine for `cfg`, fingerprinting with `db`, making cookies with `key`.
     pub fn new(cfg: Config, db: &'db Database, key: CookieKey) -> Self {
-        let os = SourceCache::new(cfg.limits.os_cache, OS_TTL_US);
+        // Seeded from the key: sources cannot aim at one set, and replays evict alike.
+        let seed = std::array::from_fn(|i| key.derive(&[b"os-cache", &[i as u8]]));
+        let os = OsCache::new(cfg.limits.os_cache, OS_TTL_US, seed);
         Engine {
             sensor: cfg.sensor_id.as_deref().map(Arc::from),
             key,
             labels: db.labels.iter().map(|l| Arc::from(l.to_string())).collect(),
             db,
+            shapes: HashMap::new(),
             os,
             ids: HashMap::new(),
             flows: HashMap::new(),
@@ -192,14 +201,14 @@ impl<'db> Engine<'db> {
             Some(TransportSlice::Tcp(t)) if t.slice()[13] & (flag::SYN | flag::ACK) == flag::SYN);
         if syn_only {
             if let Ok(sig) = PacketSig::from_ip(ip) {
-                if let Some(entry) = self.db.match_packet(&sig, 0).entry {
-                    self.os.store(IpAddr::V4(src), entry.label, now_us);
+                if let Some(label) = self.syn_label(&sig) {
+                    self.os.store(src, label, now_us);
                 }
             }
         }
         let os = self
             .os
-            .get(IpAddr::V4(src), now_us)
+            .get(src, now_us)
             .and_then(|i| self.labels.get(i).cloned());
 
         let tpl = self.cfg.template_for(dst);
@@ -293,6 +302,22 @@ impl<'db> Engine<'db> {
                 self.flow_end(now_us, key, 0, out);
             }
         }
+    }
+
+    /// The label index a SYN matches. Scanners and bots send the same few shapes of SYN
+    /// millions of times, so matches are memoised by shape, in a table that starts over
+    /// when full (varied shapes then cost what they cost without it).
+    fn syn_label(&mut self, sig: &PacketSig) -> Option<usize> {
+        let shape = sig.shape();
+        if let Some(&label) = self.shapes.get(&shape) {
+            return label;
+        }
+        let label = self.db.match_packet(sig, 0).entry.map(|e| e.label);
+        if self.shapes.len() >= MAX_SHAPES {
+            self.shapes.clear();
+        }
+        self.shapes.insert(shape, label);
+        label
     }
 
     /// Removes the flow at the front of the start order, if it is still open (an entry

@@ -25,6 +25,7 @@ pub mod live;
 pub mod log;
 pub mod metrics;
 pub mod offline;
+pub mod os_cache;
 pub mod source;
 pub mod sys;
 pub mod tun;

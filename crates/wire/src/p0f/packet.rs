@@ -20,7 +20,7 @@ pub enum Direction {
 }
 
 /// Everything p0f reads from a SYN or SYN+ACK.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PacketSig {
     /// SYN or SYN+ACK.
     pub direction: Direction,
@@ -89,6 +89,22 @@ fn be32(b: &[u8], at: usize) -> u32 {
 }
 
 impl PacketSig {
+    /// The signature with what matching never reads cleared (addresses, ports, sequence
+    /// number; the timestamp only as zero or not): two packets with the same shape give
+    /// the same shape, and [`crate::p0f::Database::match_packet`] gives both the same
+    /// answer. For memoising matches.
+    pub fn shape(&self) -> PacketSig {
+        PacketSig {
+            src: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            dst: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            sport: 0,
+            dport: 0,
+            seq: 0,
+            ts1: u32::from(self.ts1 != 0),
+            ..*self
+        }
+    }
+
     /// Reads an IP packet (from its first header byte). Only SYNs and SYN+ACKs are
     /// fingerprinted; anything else says why not.
     pub fn from_ip(ip: &[u8]) -> Result<PacketSig, NotFingerprinted> {
@@ -624,6 +640,51 @@ pub(crate) mod tests {
 
         pub fn raw(&self) -> String {
             self.sig().raw(0).to_string()
+        }
+    }
+
+    /// A shape matches as its packet does: what it clears is never read by the matcher.
+    #[test]
+    fn a_shape_matches_as_its_packet() {
+        let db = crate::p0f::Database::builtin();
+        let mut no_ts = LINUX_OPTS.to_vec();
+        no_ts[6..16].fill(1);
+        let mut zero_ts = LINUX_OPTS.to_vec();
+        zero_ts[11] = 0;
+        for (i, opts) in [LINUX_OPTS.to_vec(), no_ts, zero_ts, vec![2, 4, 5, 0xb4]]
+            .into_iter()
+            .enumerate()
+        {
+            for (ttl, win, client, v6) in [
+                (64, 29200, 1, false),
+                (128, 8192, 7, true),
+                (255, 1024, 9, false),
+            ] {
+                let p = PacketSig::from_ip(
+                    &Syn {
+                        opts: opts.clone(),
+                        ttl,
+                        win,
+                        client,
+                        v6,
+                        seq: 77 * client as u32,
+                        ..Syn::default()
+                    }
+                    .bytes(),
+                )
+                .unwrap();
+                let (a, b) = (db.match_packet(&p, 0), db.match_packet(&p.shape(), 0));
+                assert_eq!(
+                    (a.label.map(|l| l.to_string()), a.fuzzy, a.distance),
+                    (b.label.map(|l| l.to_string()), b.fuzzy, b.distance),
+                    "case {i}, ttl {ttl}"
+                );
+                assert_eq!(
+                    p.shape(),
+                    PacketSig { src: p.dst, ..p }.shape(),
+                    "addresses are cleared"
+                );
+            }
         }
     }
 
