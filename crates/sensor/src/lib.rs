@@ -11,6 +11,8 @@
 //!   sans-IO [`lan`] layer), or a capture ([`offline`]).
 //! * [`live`] runs a live source with the log written off the packet path; [`sys`] holds the
 //!   system calls the live sources share.
+//! * [`tcp`] is the sans-IO TCP connection the session layer will carry services on
+//!   (issue 6; not wired to the engine yet).
 //! * [`log`] writes events as Honeyd lines and JSON lines; [`metrics`] serves Prometheus
 //!   counters.
 
@@ -28,6 +30,7 @@ pub mod offline;
 pub mod os_cache;
 pub mod source;
 pub mod sys;
+pub mod tcp;
 pub mod tun;
 
 /// Largest packet a source hands the engine (a TUN device's default MTU is 1500, jumbo
