@@ -897,3 +897,139 @@ fn live_on_an_ethernet_interface_answering_arp() {
     let report = stop(sensor);
     assert!(report.contains(" 0 probes, 0 addresses taken"), "{report}");
 }
+
+/// TCP sessions on the claimed addresses (issue 6, first part): the kernel's TCP, in a
+/// namespace, sends 10 MB through the echo service on a TUN device and reads every byte back
+/// in order, while a second connection sends 1 MB to discard. The log holds each session's
+/// start and its end with the bytes each way.
+#[test]
+fn kernel_tcp_through_the_echo_and_discard_sessions() {
+    if !(have("ip") && have("python3")) {
+        return;
+    }
+    let ns = format!("hsecho-{}", std::process::id());
+    if !ip(&["netns", "add", &ns]) {
+        return;
+    }
+    struct Del(String);
+    impl Drop for Del {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("ip")
+                .args(["netns", "del", &self.0])
+                .status();
+        }
+    }
+    let _del = Del(ns.clone());
+    assert!(ip(&["-n", &ns, "link", "set", "lo", "up"]));
+    assert!(ip(&[
+        "-n",
+        &ns,
+        "addr",
+        "add",
+        "203.0.113.1/32",
+        "dev",
+        "lo"
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("echo.toml");
+    std::fs::write(
+        &cfg,
+        "prefixes = [\"198.51.100.0/24\"]\n[templates.t]\npersonality = \"linux-5\"\n\
+         tcp = \"reset\"\n[templates.t.ports]\n\"tcp/7\" = \"echo\"\n\"tcp/9\" = \"discard\"\n",
+    )
+    .unwrap();
+    let logs = dir.path().join("logs");
+    struct Sensor(std::process::Child);
+    impl Drop for Sensor {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut sensor = Sensor(
+        std::process::Command::new("ip")
+            .args(["netns", "exec", &ns, env!("CARGO_BIN_EXE_honeyscope")])
+            .args([
+                "sense",
+                "--tun",
+                "hse0",
+                "--route",
+                "--tz",
+                "UTC",
+                "--keep-root",
+            ])
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--log-dir")
+            .arg(&logs)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..100 {
+        let out = std::process::Command::new("ip")
+            .args(["-n", &ns, "route", "show", "198.51.100.0/24"])
+            .output()
+            .unwrap();
+        if text(&out.stdout).contains("dev hse0") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let client = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns, "python3", "-c"])
+        .arg(
+            "import socket, threading, random\n\
+             rng = random.Random(7)\n\
+             data = bytes(rng.getrandbits(8) for _ in range(10_000_000))\n\
+             s = socket.create_connection(('198.51.100.7', 7), timeout=20)\n\
+             port = s.getsockname()[1]\n\
+             def send():\n    s.sendall(data)\n    s.shutdown(socket.SHUT_WR)\n\
+             t = threading.Thread(target=send); t.start()\n\
+             got = bytearray()\n\
+             while True:\n    b = s.recv(65536)\n    if not b: break\n    got += b\n\
+             t.join()\n\
+             print('echo', port, len(got), bytes(got) == data)\n\
+             d = socket.create_connection(('198.51.100.8', 9), timeout=20)\n\
+             d.sendall(data[:1_000_000]); d.shutdown(socket.SHUT_WR)\n\
+             print('discard', d.getsockname()[1], len(d.recv(10)))\n",
+        )
+        .output()
+        .unwrap();
+    let said = text(&client.stdout);
+    assert!(client.status.success(), "{said}{}", text(&client.stderr));
+    let port = |what: &str| -> String {
+        said.lines()
+            .find_map(|l| l.strip_prefix(what))
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(said.contains(" 10000000 True"), "{said}");
+    assert!(
+        said.contains("discard ") && said.trim_end().ends_with(" 0"),
+        "{said}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &sensor.0.id().to_string()])
+        .status();
+    let status = sensor.0.wait().unwrap();
+    let mut report = String::new();
+    std::io::Read::read_to_string(sensor.0.stderr.as_mut().unwrap(), &mut report).unwrap();
+    assert!(status.success(), "{report}");
+    assert!(report.contains("2 sessions (0 refused"), "{report}");
+    let log = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect::<String>();
+    let echo = format!("203.0.113.1 {} 198.51.100.7 7", port("echo "));
+    let discard = format!("203.0.113.1 {} 198.51.100.8 9", port("discard "));
+    assert!(log.contains(&format!("tcp(6) S {echo}")), "{echo}");
+    assert!(log.contains(&format!("tcp(6) E {echo}: 10000000 10000000\n")));
+    assert!(log.contains(&format!("tcp(6) E {discard}: 1000000 0\n")));
+}

@@ -100,8 +100,9 @@ pub enum Action {
     Reset,
     /// Answer nothing (still logged).
     Block,
-    /// Hand the connection to a service (`telnet`, `http`). Until services exist this
-    /// completes the handshake like `open`.
+    /// Hand the connection to a service. `echo` and `discard` run on the TCP session layer
+    /// (`sensor::tcp`); `telnet` and `http` complete the handshake like `open` until their
+    /// services exist (issues 7 and 8).
     Service(&'static str),
 }
 
@@ -115,9 +116,12 @@ impl FromStr for Action {
             "block" | "filtered" => Action::Block,
             "telnet" => Action::Service("telnet"),
             "http" => Action::Service("http"),
+            "echo" => Action::Service("echo"),
+            "discard" => Action::Service("discard"),
             _ => {
                 return Err(format!(
-                    "unknown action {s:?}: use open, reset, block, or a service (telnet, http)"
+                    "unknown action {s:?}: use open, reset, block, or a service (telnet, http, \
+                     echo, discard)"
                 ))
             }
         })
@@ -194,6 +198,8 @@ pub struct Limits {
     pub os_cache: usize,
     /// Bytes of a first payload kept in its event (escaped).
     pub payload_bytes: usize,
+    /// TCP sessions open at once; a handshake beyond that is answered with RST (counted).
+    pub sessions: usize,
 }
 
 impl Default for Limits {
@@ -203,6 +209,7 @@ impl Default for Limits {
             flow_idle_secs: 30,
             os_cache: 65_536,
             payload_bytes: 256,
+            sessions: 10_000,
         }
     }
 }
@@ -269,6 +276,7 @@ struct RawLimits {
     flow_idle_secs: Option<u64>,
     os_cache: Option<usize>,
     payload_bytes: Option<usize>,
+    sessions: Option<usize>,
 }
 
 /// The built-in configuration, as TOML: the seed study's set-up.
@@ -433,6 +441,7 @@ impl Config {
             limits.flow_idle_secs = l.flow_idle_secs.unwrap_or(limits.flow_idle_secs).max(1);
             limits.os_cache = l.os_cache.unwrap_or(limits.os_cache).max(1);
             limits.payload_bytes = l.payload_bytes.unwrap_or(limits.payload_bytes).min(65_535);
+            limits.sessions = l.sessions.unwrap_or(limits.sessions);
         }
         Ok(Config {
             sensor_id: raw.sensor_id,

@@ -23,8 +23,11 @@ use honeyscope_wire::personality::{IpId, Offered, Personality};
 use honeyscope_wire::probe::tcp_flags as flag;
 use honeyscope_wire::reply::{self, Segment};
 
+mod sessions;
+
 use crate::config::{Action, Close, Config};
 use crate::os_cache::OsCache;
+use sessions::{tsval_with_shift, SessionService, Sessions};
 
 /// How long a source's OS label is kept: 5 minutes, as Honeyd does.
 const OS_TTL_US: i64 = 5 * 60 * 1_000_000;
@@ -57,6 +60,12 @@ pub struct Stats {
     pub handshakes: u64,
     /// Completed handshakes dropped from the flow table because it was full.
     pub flows_evicted: u64,
+    /// TCP sessions opened (handshakes on echo and discard ports).
+    pub sessions: u64,
+    /// Handshakes refused with RST because the session table was full.
+    pub sessions_refused: u64,
+    /// Segments the sessions sent.
+    pub session_segments: u64,
 }
 
 impl std::fmt::Display for Stats {
@@ -66,7 +75,8 @@ impl std::fmt::Display for Stats {
             f,
             "{} packets to claimed addresses, {} to others, {} malformed, {} not IPv4; sent {} \
              SYN+ACKs, {} RSTs, {} FIN+ACKs, {} port unreachables, {} echo replies; {} \
-             handshakes completed ({} dropped from a full flow table)",
+             handshakes completed ({} dropped from a full flow table); {} sessions ({} refused, \
+             {} segments sent)",
             self.claimed,
             self.not_ours,
             self.malformed,
@@ -77,7 +87,10 @@ impl std::fmt::Display for Stats {
             self.unreachables,
             self.echo_replies,
             self.handshakes,
-            self.flows_evicted
+            self.flows_evicted,
+            self.sessions,
+            self.sessions_refused,
+            self.session_segments
         )
     }
 }
@@ -121,6 +134,7 @@ pub struct Engine<'db> {
     /// Entries whose flow has since ended are skipped when they reach the front.
     flow_order: VecDeque<(i64, FlowKey)>,
     stats: Stats,
+    sessions: Sessions,
 }
 
 /// SYN shapes whose match is remembered.
@@ -146,6 +160,7 @@ impl<'db> Engine<'db> {
             flows: HashMap::new(),
             flow_order: VecDeque::new(),
             stats: Stats::default(),
+            sessions: Sessions::default(),
             cfg,
         }
     }
@@ -250,6 +265,7 @@ impl<'db> Engine<'db> {
                     seq: t.sequence_number(),
                     ack: t.acknowledgment_number(),
                     flags: t.slice()[13],
+                    window: t.window_size(),
                     options: t.options(),
                     payload: t.payload(),
                 };
@@ -281,6 +297,7 @@ impl<'db> Engine<'db> {
     /// Ends flows that have waited `flow_idle_secs` for a payload since their handshake.
     /// Cheap enough to call after every packet: it only looks at flows that are due.
     pub fn poll(&mut self, now_us: i64, out: &mut Output) {
+        self.sessions_poll(now_us, out);
         let idle = self.cfg.limits.flow_idle_secs as i64 * 1_000_000;
         while let Some(&(started, _)) = self.flow_order.front() {
             // Stamped with its deadline, not with when the timer ran: the same packets give
@@ -297,6 +314,7 @@ impl<'db> Engine<'db> {
 
     /// Ends every flow (shutdown, end of a capture), oldest first.
     pub fn finish(&mut self, now_us: i64, out: &mut Output) {
+        self.sessions_finish(now_us, out);
         while !self.flow_order.is_empty() {
             if let Some(key) = self.pop_oldest_flow() {
                 self.flow_end(now_us, key, 0, out);
@@ -342,9 +360,18 @@ impl<'db> Engine<'db> {
         os: Option<Arc<str>>,
         out: &mut Output,
     ) {
+        let key: FlowKey = (s.src, s.sport, s.dst, s.dport);
+        if self.has_session(&key) {
+            self.session_segment(now_us, s, out);
+            return;
+        }
         if s.flags & flag::RST != 0 || *action == Action::Block {
             return;
         }
+        let session = match action {
+            Action::Service(name) => SessionService::named(name),
+            _ => None,
+        };
         let now_secs = (now_us.max(0) / 1_000_000) as u64;
         let syn = s.flags & flag::SYN != 0;
         let ack = s.flags & flag::ACK != 0;
@@ -353,7 +380,11 @@ impl<'db> Engine<'db> {
                 let offered = Offered::from_options(s.options);
                 let hs = self.handshake(s, s.seq);
                 let cookie = self.key.make(now_secs, &hs, offered.mss.unwrap_or(536));
-                let options = p.syn_ack_options(&offered, p.tsval(now_us.max(0) as u64));
+                let mut tsval = p.tsval(now_us.max(0) as u64);
+                if session.is_some() {
+                    tsval = tsval_with_shift(tsval, &offered);
+                }
+                let options = p.syn_ack_options(&offered, tsval);
                 let window = p.syn_ack_window(&offered);
                 self.send(
                     p,
@@ -371,8 +402,14 @@ impl<'db> Engine<'db> {
             }
             return;
         }
-        let key: FlowKey = (s.src, s.sport, s.dst, s.dport);
         if ack && !syn && action.accepts() {
+            if let Some(service) = session {
+                let hs = self.handshake(s, s.seq.wrapping_sub(1));
+                if let Some(mss) = self.key.check(now_secs, &hs, s.ack) {
+                    self.session_open(now_us, service, s, mss, os, out);
+                    return;
+                }
+            }
             // Is this the end of one of our handshakes? Before any data, the client's
             // sequence number is its ISN + 1.
             let known = self.flows.contains_key(&key);
@@ -619,6 +656,7 @@ struct TcpIn<'a> {
     seq: u32,
     ack: u32,
     flags: u8,
+    window: u16,
     options: &'a [u8],
     payload: &'a [u8],
 }

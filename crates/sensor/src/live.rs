@@ -41,7 +41,7 @@ pub struct LiveReport {
     pub write_error: Option<String>,
     /// Events handed to the log queue so far.
     pub queued: u64,
-    /// Completed handshakes waiting for a payload, now.
+    /// Completed handshakes open now: waiting for a first payload, or in a TCP session.
     pub open_flows: u64,
     /// Packets the kernel dropped before we read them (its counter).
     pub kernel_drops: Option<u64>,
@@ -129,7 +129,7 @@ pub fn run<S: PacketSource + ?Sized>(
             write_failed: failed.load(Ordering::Relaxed),
             write_error: None,
             queued,
-            open_flows: engine.open_flows() as u64,
+            open_flows: (engine.open_flows() + engine.open_sessions()) as u64,
             kernel_drops: s.kernel_drops,
             lan: s.lan,
             link_send_errors: s.link_send_errors,

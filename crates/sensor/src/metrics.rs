@@ -126,7 +126,7 @@ pub fn render(r: &LiveReport) -> String {
     );
     metric(
         "sessions",
-        "Completed handshakes waiting for their first payload.",
+        "Completed handshakes open: waiting for a first payload, or in a TCP session.",
         "gauge",
         &[("", r.open_flows)],
     );

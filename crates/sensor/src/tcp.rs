@@ -543,6 +543,14 @@ impl Connection {
         n
     }
 
+    /// Room left in the send buffer.
+    pub fn send_room(&self) -> usize {
+        if self.fin_queued || !matches!(self.state, State::Established | State::CloseWait) {
+            return 0;
+        }
+        self.limits.tx_buffer.saturating_sub(self.tx.len())
+    }
+
     /// Sends FIN once everything written is sent (half-close: we may still receive).
     pub fn close(&mut self) {
         if matches!(self.state, State::Established | State::CloseWait) {

@@ -70,10 +70,15 @@ pub struct Offered {
     pub mss: Option<u16>,
     /// Window scaling was offered.
     pub ws: bool,
+    /// The shift the window-scale option carried.
+    pub ws_shift: Option<u8>,
     /// SACK was permitted.
     pub sok: bool,
     /// The client's TSval, when it sent timestamps.
     pub ts: Option<u32>,
+    /// The timestamp the client echoed (TSecr): on a handshake's final ACK, our SYN+ACK's
+    /// TSval.
+    pub ts_echo: Option<u32>,
 }
 
 impl Offered {
@@ -98,10 +103,14 @@ impl Offered {
             let body = &opts[2..len];
             match (k, body.len()) {
                 (kind::MSS, 2) => o.mss = Some(u16::from_be_bytes([body[0], body[1]])),
-                (kind::WS, 1) => o.ws = true,
+                (kind::WS, 1) => {
+                    o.ws = true;
+                    o.ws_shift = Some(body[0]);
+                }
                 (kind::SOK, 0) => o.sok = true,
                 (kind::TS, 8) => {
-                    o.ts = Some(u32::from_be_bytes([body[0], body[1], body[2], body[3]]))
+                    o.ts = Some(u32::from_be_bytes([body[0], body[1], body[2], body[3]]));
+                    o.ts_echo = Some(u32::from_be_bytes([body[4], body[5], body[6], body[7]]));
                 }
                 _ => {}
             }
@@ -406,8 +415,10 @@ mod tests {
     const FULL: Offered = Offered {
         mss: Some(1460),
         ws: true,
+        ws_shift: Some(7),
         sok: true,
         ts: Some(77),
+        ts_echo: Some(0),
     };
 
     #[test]
@@ -496,8 +507,10 @@ mod tests {
             Offered {
                 mss: Some(1460),
                 ws: true,
+                ws_shift: Some(7),
                 sok: true,
-                ts: Some(9)
+                ts: Some(9),
+                ts_echo: Some(0),
             }
         );
         assert_eq!(Offered::from_options(&[]), Offered::default());

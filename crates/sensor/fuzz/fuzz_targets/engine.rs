@@ -24,6 +24,7 @@ default_template = "a"
 personality = "linux-5"
 tcp = "open"
 udp = "reset"
+ports = { "tcp/7" = "echo", "tcp/9" = "discard" }
 [templates.b]
 personality = "windows-xp"
 tcp = "reset"
@@ -40,7 +41,35 @@ addresses = "198.51.100.192/26"
 template = "c"
 [limits]
 flows = 4
+sessions = 2
 "#;
+
+/// A segment answering the newest SYN+ACK in `replies` (so that sessions open: the fuzzer
+/// cannot guess cookies), carrying `payload` with `flags`.
+fn answer(replies: &[Vec<u8>], flags: u8, payload: &[u8]) -> Option<Vec<u8>> {
+    let r = replies.iter().rev().find(|r| r.len() >= 40 && r[9] == 6 && r[33] == 0x12)?;
+    let tcp = &r[20..];
+    let seq = u32::from_be_bytes([tcp[8], tcp[9], tcp[10], tcp[11]]);
+    let ack = u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]).wrapping_add(1);
+    let mut t = vec![0u8; 20];
+    t[0..2].copy_from_slice(&tcp[2..4]);
+    t[2..4].copy_from_slice(&tcp[0..2]);
+    t[4..8].copy_from_slice(&seq.to_be_bytes());
+    t[8..12].copy_from_slice(&ack.to_be_bytes());
+    t[12] = 5 << 4;
+    t[13] = flags | 0x10;
+    t[14..16].copy_from_slice(&8192u16.to_be_bytes());
+    t.extend_from_slice(payload);
+    let total = (20 + t.len()) as u16;
+    let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0];
+    ip[2..4].copy_from_slice(&total.to_be_bytes());
+    ip.extend_from_slice(&r[16..20]);
+    ip.extend_from_slice(&r[12..16]);
+    let c = checksum(&ip);
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+    ip.extend(t);
+    Some(ip)
+}
 
 fuzz_target!(|data: &[u8]| {
     let cfg = Config::parse(CONFIG).expect("the fuzz config loads");
@@ -54,6 +83,11 @@ fuzz_target!(|data: &[u8]| {
         rest = &tail[n..];
         if pkt.len() >= 20 && pkt[0] >> 4 == 4 {
             pkt[16..19].copy_from_slice(&[198, 51, 100]);
+        } else if let [0xff, flags, payload @ ..] = pkt.as_slice() {
+            // Complete a handshake (the TCP checksum is not checked by the engine).
+            if let Some(a) = answer(&out.replies, *flags & 0x0d, payload) {
+                pkt = a;
+            }
         }
         engine.packet(t, &pkt, &mut out);
         t += i64::from(len) * 7_000_000;
@@ -67,4 +101,5 @@ fuzz_target!(|data: &[u8]| {
     let s = engine.stats();
     assert_eq!(s.packets, s.claimed + s.not_ours + s.not_ip + s.malformed);
     assert!(engine.open_flows() == 0);
+    assert!(engine.open_sessions() == 0, "finish ends every session");
 });

@@ -1,0 +1,265 @@
+//! TCP sessions on the claimed addresses: a handshake that completes on a port whose
+//! service runs on the session layer becomes a [`Connection`] here. The engine routes the
+//! connection's segments to it, runs the service, and sends what it returns in the
+//! template's personality. `echo` and `discard` are the services so far (issue 6); Telnet
+//! and HTTP follow, on the same layer.
+//!
+//! The table is bounded (`limits.sessions`). When it is full, a new handshake is answered
+//! with RST and counted: the sessions already open keep going, because a flood of new
+//! handshakes must not cut off the bots already talking to us.
+//!
+//! Window scaling across a stateless handshake: the cookie cannot hold the client's
+//! window-scale shift, so on service ports the SYN+ACK's TSval carries it in its low four
+//! bits, as Linux does with SYN cookies, and the final ACK echoes it. Without timestamps,
+//! the client's window is read unscaled, which underestimates it: slower, never wrong.
+
+use std::collections::HashMap;
+
+use honeyscope_event::PacketKind;
+use honeyscope_wire::personality::{Offered, Personality};
+use honeyscope_wire::reply::{self, Segment};
+
+use super::{Engine, FlowKey, Output, TcpIn};
+use crate::tcp::{self, Connection, Event as TcpEvent, Handshake};
+
+/// The services that run on the session layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SessionService {
+    /// Sends back what it receives.
+    Echo,
+    /// Reads and drops what it receives.
+    Discard,
+}
+
+impl SessionService {
+    /// The session-layer service a config name stands for, if it is one.
+    pub(super) fn named(name: &str) -> Option<SessionService> {
+        match name {
+            "echo" => Some(SessionService::Echo),
+            "discard" => Some(SessionService::Discard),
+            _ => None,
+        }
+    }
+}
+
+pub(super) struct Session {
+    conn: Connection,
+    service: SessionService,
+    personality: &'static Personality,
+}
+
+/// The open sessions, and when the next of their timers is due.
+#[derive(Default)]
+pub(super) struct Sessions {
+    table: HashMap<FlowKey, Session>,
+    /// No session's timer is due before this.
+    next_due: Option<i64>,
+}
+
+/// Four bits of the SYN+ACK's TSval carry the client's window-scale shift; 15 says none.
+const NO_SHIFT: u32 = 15;
+
+/// The TSval for a SYN+ACK on a session port: the personality's clock, with the client's
+/// shift in the low four bits.
+pub(super) fn tsval_with_shift(clock: u32, offered: &Offered) -> u32 {
+    let shift = offered.ws_shift.map_or(NO_SHIFT, |s| u32::from(s.min(14)));
+    (clock & !0xf) | shift
+}
+
+impl Engine<'_> {
+    /// Whether `key` is an open session.
+    pub(super) fn has_session(&self, key: &FlowKey) -> bool {
+        // Most packets meet an empty table: no hash for them.
+        !self.sessions.table.is_empty() && self.sessions.table.contains_key(key)
+    }
+
+    /// Opens a session for the handshake `s` completes (its cookie already checked), or
+    /// refuses it with RST when the table is full.
+    pub(super) fn session_open(
+        &mut self,
+        now_us: i64,
+        service: SessionService,
+        s: &TcpIn<'_>,
+        client_mss: u16,
+        os: Option<std::sync::Arc<str>>,
+        out: &mut Output,
+    ) {
+        let key: FlowKey = (s.src, s.sport, s.dst, s.dport);
+        let p = self.cfg.template_for(s.dst).personality;
+        if self.sessions.table.len() >= self.cfg.limits.sessions {
+            self.stats.sessions_refused += 1;
+            self.send(p, out, s, s.ack, 0, tcp::flag::RST, 0, &[]);
+            self.stats.resets += 1;
+            return;
+        }
+        let offered = Offered::from_options(s.options);
+        // Scaling is on when the client offered it: then our SYN+ACK offered ours.
+        let wscale = offered.ts_echo.and_then(|echo| {
+            let shift = echo & 0xf;
+            (shift != NO_SHIFT).then_some((shift as u8, p.wscale))
+        });
+        let limits = tcp::Limits {
+            mss: p.mss,
+            ..tcp::Limits::default()
+        };
+        let conn = Connection::accept(
+            now_us,
+            Handshake {
+                iss: s.ack.wrapping_sub(1),
+                irs: s.seq.wrapping_sub(1),
+                peer_mss: client_mss,
+                wscale,
+                peer_window: s.window,
+            },
+            limits,
+        );
+        self.stats.handshakes += 1;
+        self.stats.sessions += 1;
+        let mut ev = self.flow_record(now_us, key, PacketKind::FlowStart);
+        ev.os = os;
+        self.push(out, ev);
+        self.sessions.table.insert(
+            key,
+            Session {
+                conn,
+                service,
+                personality: p,
+            },
+        );
+        // The final ACK may carry data already.
+        self.session_segment(now_us, s, out);
+    }
+
+    /// A segment for an open session.
+    pub(super) fn session_segment(&mut self, now_us: i64, s: &TcpIn<'_>, out: &mut Output) {
+        let key: FlowKey = (s.src, s.sport, s.dst, s.dport);
+        if let Some(sess) = self.sessions.table.get_mut(&key) {
+            sess.conn.segment(
+                now_us,
+                &tcp::SegmentIn {
+                    seq: s.seq,
+                    ack: s.ack,
+                    flags: s.flags,
+                    window: s.window,
+                    payload: s.payload,
+                },
+            );
+        }
+        self.session_step(now_us, key, out);
+    }
+
+    /// Runs the service, sends what the connection has to send, and ends the session if
+    /// it is over.
+    fn session_step(&mut self, now_us: i64, key: FlowKey, out: &mut Output) {
+        let Some(sess) = self.sessions.table.get_mut(&key) else {
+            return;
+        };
+        let mut buf = [0u8; 4096];
+        let mut peer_done = false;
+        let mut closed = None;
+        while let Some(ev) = sess.conn.poll_event() {
+            match ev {
+                TcpEvent::PeerFinished => peer_done = true,
+                TcpEvent::Closed(reason) => closed = Some(reason),
+                TcpEvent::Readable | TcpEvent::Writable => {}
+            }
+        }
+        // The service: echo what fits back, or drop it.
+        loop {
+            let room = match sess.service {
+                SessionService::Echo => sess.conn.send_room().min(buf.len()),
+                SessionService::Discard => buf.len(),
+            };
+            let n = sess.conn.read(&mut buf[..room]);
+            if n == 0 {
+                break;
+            }
+            if sess.service == SessionService::Echo {
+                sess.conn.write(&buf[..n]);
+            }
+        }
+        if peer_done {
+            // The client is done sending: so is the service, once its bytes are out.
+            sess.conn.close();
+        }
+        let p = sess.personality;
+        let mut segments = Vec::new();
+        while let Some(seg) = sess.conn.poll_transmit(now_us) {
+            segments.push(seg);
+        }
+        let due = sess.conn.poll_timeout();
+        let (rx, tx) = (sess.conn.bytes_in, sess.conn.bytes_out);
+        let over = closed.is_some() || sess.conn.is_closed();
+        for seg in segments {
+            let (src, sport, dst, dport) = key;
+            let id = self.ip_id(p, dst, p.df);
+            out.replies.push(reply::tcp(
+                p,
+                id,
+                &Segment {
+                    src: (dst, dport),
+                    dst: (src, sport),
+                    seq: seg.seq,
+                    ack: seg.ack,
+                    flags: seg.flags,
+                    window: seg.window,
+                    options: &[],
+                    payload: &seg.payload,
+                },
+            ));
+            self.stats.session_segments += 1;
+        }
+        if over {
+            self.sessions.table.remove(&key);
+            let mut ev = self.flow_record(now_us, key, PacketKind::FlowEnd);
+            ev.rx_bytes = Some(rx);
+            ev.tx_bytes = Some(tx);
+            self.push(out, ev);
+        } else if let Some(t) = due {
+            self.sessions.next_due = Some(self.sessions.next_due.map_or(t, |d| d.min(t)));
+        }
+    }
+
+    /// Runs the sessions' timers that are due at `now_us`.
+    pub(super) fn sessions_poll(&mut self, now_us: i64, out: &mut Output) {
+        if self.sessions.next_due.is_none_or(|t| now_us < t) {
+            return;
+        }
+        self.sessions.next_due = None;
+        let mut due: Vec<FlowKey> = Vec::new();
+        for (key, sess) in &mut self.sessions.table {
+            match sess.conn.poll_timeout() {
+                Some(t) if t <= now_us => {
+                    sess.conn.handle_timeout(now_us);
+                    due.push(*key);
+                }
+                Some(t) => {
+                    self.sessions.next_due = Some(self.sessions.next_due.map_or(t, |d| d.min(t)));
+                }
+                None => due.push(*key),
+            }
+        }
+        // In key order, so the same input gives the same output.
+        due.sort_unstable();
+        for key in due {
+            self.session_step(now_us, key, out);
+        }
+    }
+
+    /// Ends every session (shutdown, end of a capture) with a RST, in key order.
+    pub(super) fn sessions_finish(&mut self, now_us: i64, out: &mut Output) {
+        let mut keys: Vec<FlowKey> = self.sessions.table.keys().copied().collect();
+        keys.sort_unstable();
+        for key in keys {
+            if let Some(sess) = self.sessions.table.get_mut(&key) {
+                sess.conn.abort();
+            }
+            self.session_step(now_us, key, out);
+        }
+    }
+
+    /// Sessions open now.
+    pub fn open_sessions(&self) -> usize {
+        self.sessions.table.len()
+    }
+}
