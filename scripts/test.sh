@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Peers the tests run against. Installed once; later runs see them and skip apt.
-packages=(tcpdump tshark wireshark-common chromium python3-pip p0f nmap hping3 masscan iproute2
+packages=(tcpdump tshark nftables wireshark-common chromium python3-pip p0f nmap hping3 masscan iproute2
   iputils-ping netcat-openbsd)
 missing=()
 for p in "${packages[@]}"; do

@@ -68,7 +68,7 @@ impl Default for Limits {
         Limits {
             rx_buffer: 64 * 1024,
             tx_buffer: 64 * 1024,
-            out_of_order: 8,
+            out_of_order: 64,
             mss: 1460,
             max_retries: 8,
             idle_us: 120_000_000,
@@ -190,7 +190,10 @@ pub struct Connection {
     state: State,
     // Send side. `tx` holds the bytes from `snd_una` on, sent or not.
     snd_una: u32,
+    /// The next sequence number to send; a timeout moves it back to `snd_una`.
     snd_nxt: u32,
+    /// The highest sequence number sent so far, plus one.
+    snd_max: u32,
     snd_wnd: u32,
     snd_wl1: u32,
     snd_wl2: u32,
@@ -205,7 +208,9 @@ pub struct Connection {
     cwnd: u32,
     ssthresh: u32,
     dup_acks: u32,
-    /// Resend from `snd_una` at the next transmit.
+    /// In fast recovery until this is acknowledged (NewReno, RFC 6582).
+    recover: Option<u32>,
+    /// Resend one segment from `snd_una` at the next transmit.
     retransmit: bool,
     // Receive side.
     rcv_nxt: u32,
@@ -217,6 +222,9 @@ pub struct Connection {
     // Timers (microseconds since the epoch).
     srtt: Option<i64>,
     rttvar: i64,
+    /// The RTO from the RTT estimate, before back-off.
+    rto_base: i64,
+    /// The RTO in force: `rto_base`, doubled by each timeout until the next ACK.
     rto: i64,
     rtt_probe: Option<(u32, i64)>,
     retries: u32,
@@ -241,6 +249,7 @@ impl Connection {
             state: State::Established,
             snd_una: iss1,
             snd_nxt: iss1,
+            snd_max: iss1,
             snd_wnd: u32::from(h.peer_window) << peer_shift,
             snd_wl1: h.irs.wrapping_add(1),
             snd_wl2: iss1,
@@ -253,6 +262,7 @@ impl Connection {
             cwnd: 10 * mss,
             ssthresh: u32::MAX,
             dup_acks: 0,
+            recover: None,
             retransmit: false,
             rcv_nxt: h.irs.wrapping_add(1),
             rx: VecDeque::new(),
@@ -262,6 +272,7 @@ impl Connection {
             rst_pending: false,
             srtt: None,
             rttvar: 0,
+            rto_base: RTO_INITIAL_US,
             rto: RTO_INITIAL_US,
             rtt_probe: None,
             retries: 0,
@@ -378,35 +389,52 @@ impl Connection {
 
     fn ack(&mut self, now: i64, s: &SegmentIn<'_>) {
         let ack = s.ack;
-        if lt(self.snd_nxt, ack) {
+        if lt(self.snd_max, ack) {
             // Acknowledges what we never sent.
             self.ack_pending = true;
             return;
         }
         let window = u32::from(s.window) << self.peer_shift;
+        let mss = self.mss();
         if lt(self.snd_una, ack) {
             let acked = ack.wrapping_sub(self.snd_una);
             let fin_acked = self.fin_seq.is_some_and(|f| lt(f, ack));
             let data = acked - u32::from(fin_acked);
             self.tx.drain(..(data as usize).min(self.tx.len()));
             self.snd_una = ack;
+            if lt(self.snd_nxt, ack) {
+                // After a timeout rewound it: what the peer already has is not resent.
+                self.snd_nxt = ack;
+            }
             self.retries = 0;
             self.dup_acks = 0;
+            // The path delivers again: the back-off ends (as Linux does), without waiting
+            // for Karn's next clean sample.
+            self.rto = self.rto_base;
             if let Some((seq, sent)) = self.rtt_probe {
                 if lt(seq, ack) {
                     self.rtt_sample(now - sent);
                     self.rtt_probe = None;
                 }
             }
-            // Congestion control: slow start, then about one MSS per window.
-            let mss = self.mss();
-            self.cwnd = if self.cwnd < self.ssthresh {
-                self.cwnd.saturating_add(acked.min(mss))
-            } else {
-                self.cwnd
-                    .saturating_add((mss * mss / self.cwnd.max(1)).max(1))
-            };
-            self.rto_at = (self.snd_una != self.snd_nxt).then_some(now + self.rto);
+            match self.recover {
+                // A partial ACK in fast recovery: the next hole is lost too (RFC 6582).
+                Some(r) if lt(ack, r) => self.retransmit = true,
+                Some(_) => {
+                    self.recover = None;
+                    self.cwnd = self.ssthresh;
+                }
+                // Congestion control: slow start, then about one MSS per window.
+                None if self.cwnd < self.ssthresh => {
+                    self.cwnd = self.cwnd.saturating_add(acked.min(mss))
+                }
+                None => {
+                    self.cwnd = self
+                        .cwnd
+                        .saturating_add((mss * mss / self.cwnd.max(1)).max(1))
+                }
+            }
+            self.rto_at = (self.snd_una != self.snd_max).then_some(now + self.rto);
             if data > 0 {
                 self.events.push_back(Event::Writable);
             }
@@ -425,15 +453,19 @@ impl Connection {
             && s.payload.is_empty()
             && s.flags & flag::FIN == 0
             && window == self.snd_wnd
-            && self.snd_una != self.snd_nxt
+            && self.snd_una != self.snd_max
         {
             self.dup_acks += 1;
-            if self.dup_acks == 3 {
-                // Fast retransmit (RFC 5681 3.2).
-                let flight = self.snd_nxt.wrapping_sub(self.snd_una);
-                self.ssthresh = (flight / 2).max(2 * self.mss());
-                self.cwnd = self.ssthresh;
+            if self.dup_acks == 3 && self.recover.is_none() {
+                // Fast retransmit (RFC 5681 3.2), then NewReno recovery.
+                let flight = self.snd_max.wrapping_sub(self.snd_una);
+                self.ssthresh = (flight / 2).max(2 * mss);
+                self.cwnd = self.ssthresh + 3 * mss;
+                self.recover = Some(self.snd_max);
                 self.retransmit = true;
+            } else if self.dup_acks > 3 {
+                // Each further duplicate means a segment left the network.
+                self.cwnd = self.cwnd.saturating_add(mss);
             }
         }
         // Window update, from the newest segment only (RFC 9293 SND.WL1/WL2).
@@ -457,7 +489,8 @@ impl Connection {
             }
         }
         let srtt = self.srtt.unwrap_or(r);
-        self.rto = (srtt + (4 * self.rttvar).max(1_000)).clamp(RTO_MIN_US, RTO_MAX_US);
+        self.rto_base = (srtt + (4 * self.rttvar).max(1_000)).clamp(RTO_MIN_US, RTO_MAX_US);
+        self.rto = self.rto_base;
     }
 
     /// Takes in data at `seq`: in order into `rx`, ahead of a gap into the bounded store.
@@ -515,6 +548,11 @@ impl Connection {
         if take > 0 {
             self.events.push_back(Event::Readable);
         }
+    }
+
+    /// Bytes received and waiting for [`Connection::read`].
+    pub fn readable(&self) -> usize {
+        self.rx.len()
     }
 
     /// Reads received bytes into `buf`; how many.
@@ -586,7 +624,8 @@ impl Connection {
         if self.rst_pending {
             self.rst_pending = false;
             return Some(SegmentOut {
-                seq: self.snd_nxt,
+                // Where the peer expects us, unless it lost what we sent last.
+                seq: self.snd_max,
                 ack: self.rcv_nxt,
                 flags: flag::RST | flag::ACK,
                 window: 0,
@@ -598,50 +637,73 @@ impl Connection {
         }
         let mss = self.mss() as usize;
         if self.retransmit {
+            // One segment from the oldest unacknowledged byte: a fast retransmit, a NewReno
+            // partial ACK, or a zero-window probe (one byte).
             self.retransmit = false;
             self.rtt_probe = None; // Karn: no samples from retransmissions.
             self.rto_at = Some(now + self.rto);
             let n = self.tx.len().min(mss).min(self.snd_wnd.max(1) as usize);
             if n > 0 {
                 let data: Vec<u8> = self.tx.range(..n).copied().collect();
+                self.sent_up_to(self.snd_una.wrapping_add(n as u32));
                 return Some(self.out(self.snd_una, flag::PSH, data));
             }
             if let Some(f) = self.fin_seq.filter(|&f| f == self.snd_una) {
+                self.sent_up_to(f.wrapping_add(1));
                 return Some(self.out(f, flag::FIN, vec![]));
             }
         }
-        // New data, within the peer's window and the congestion window.
-        let sent = self.snd_nxt.wrapping_sub(self.snd_una) as usize;
-        // Our FIN takes a sequence number while it is in flight.
-        let fin_in_flight = self.fin_seq.is_some_and(|f| le(self.snd_una, f));
-        let sent_data = sent.saturating_sub(usize::from(fin_in_flight));
-        let unsent = self.tx.len().saturating_sub(sent_data);
-        let limit = (self.snd_wnd.min(self.cwnd) as usize).saturating_sub(sent);
-        let n = unsent.min(mss).min(limit);
-        if n > 0 && self.fin_seq.is_none() {
-            let data: Vec<u8> = self.tx.range(sent_data..sent_data + n).copied().collect();
+        // Data from `snd_nxt`, within the peer's window and the congestion window. `tx`
+        // holds the bytes from `snd_una` up to our FIN.
+        let off = self.snd_nxt.wrapping_sub(self.snd_una) as usize;
+        let in_flight = off;
+        let limit = (self.snd_wnd.min(self.cwnd) as usize).saturating_sub(in_flight);
+        let n = self.tx.len().saturating_sub(off).min(mss).min(limit);
+        if n > 0 {
+            let data: Vec<u8> = self.tx.range(off..off + n).copied().collect();
             let seq = self.snd_nxt;
-            self.snd_nxt = self.snd_nxt.wrapping_add(n as u32);
-            self.bytes_out += n as u64;
-            self.rtt_probe.get_or_insert((seq, now));
+            if seq == self.snd_max {
+                self.rtt_probe.get_or_insert((seq, now));
+            }
+            self.sent_up_to(seq.wrapping_add(n as u32));
             self.rto_at.get_or_insert(now + self.rto);
             return Some(self.out(seq, flag::PSH, data));
         }
-        if self.fin_queued && self.fin_seq.is_none() && unsent == 0 {
+        // The FIN, once every byte before it is sent (again, after a timeout).
+        let all_sent = off == self.tx.len();
+        if self.fin_queued && all_sent && self.fin_seq.is_none_or(|f| f == self.snd_nxt) {
             let seq = self.snd_nxt;
-            self.fin_seq = Some(seq);
-            self.snd_nxt = self.snd_nxt.wrapping_add(1);
+            if self.fin_seq.is_none() {
+                self.fin_seq = Some(seq);
+                self.state = match self.state {
+                    State::CloseWait => State::LastAck,
+                    _ => State::FinWait1,
+                };
+            }
+            self.sent_up_to(seq.wrapping_add(1));
             self.rto_at.get_or_insert(now + self.rto);
-            self.state = match self.state {
-                State::CloseWait => State::LastAck,
-                _ => State::FinWait1,
-            };
             return Some(self.out(seq, flag::FIN, vec![]));
         }
         if self.ack_pending {
             return Some(self.out(self.snd_nxt, 0, vec![]));
         }
         None
+    }
+
+    /// Moves `snd_nxt` (and `snd_max`, counting first transmissions) up to `end`.
+    fn sent_up_to(&mut self, end: u32) {
+        if lt(self.snd_nxt, end) {
+            self.snd_nxt = end;
+        }
+        if lt(self.snd_max, end) {
+            // The FIN takes a sequence number but is not a byte of data.
+            let fin = u32::from(
+                self.fin_seq
+                    .is_some_and(|f| le(self.snd_max, f) && lt(f, end)),
+            );
+            self.bytes_out += u64::from(end.wrapping_sub(self.snd_max) - fin);
+            self.snd_max = end;
+        }
     }
 
     /// When [`Connection::handle_timeout`] should next run.
@@ -688,18 +750,21 @@ impl Connection {
                 self.abort_for(CloseReason::Retries);
                 return;
             }
-            // RFC 6298 5.5–5.6 and RFC 5681 3.1 after a timeout.
+            // RFC 6298 5.5–5.7 and RFC 5681 3.1: back off, restart from one segment, and
+            // send everything unacknowledged again (go-back-N), as Linux does after a
+            // timeout. Without it each lost segment of a window would wait for its own,
+            // ever longer, timeout.
             self.rto = (self.rto * 2).min(RTO_MAX_US);
-            let flight = self.snd_nxt.wrapping_sub(self.snd_una);
+            let flight = self.snd_max.wrapping_sub(self.snd_una);
             self.ssthresh = (flight / 2).max(2 * self.mss());
             self.cwnd = self.mss();
-            self.retransmit = true;
+            self.recover = None;
+            self.dup_acks = 0;
+            self.rtt_probe = None;
+            self.snd_nxt = self.snd_una;
+            // A zero window takes a one-byte probe; otherwise the go-back-N path sends.
+            self.retransmit = self.snd_wnd == 0;
             self.rto_at = Some(now + self.rto);
-            if zero_window_probe && self.snd_nxt == self.snd_una {
-                // The probe is one byte past the window; it counts as sent.
-                self.snd_nxt = self.snd_nxt.wrapping_add(1);
-                self.bytes_out += 1;
-            }
         }
     }
 

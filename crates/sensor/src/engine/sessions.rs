@@ -46,6 +46,8 @@ pub(super) struct Session {
     conn: Connection,
     service: SessionService,
     personality: &'static Personality,
+    /// The client sent FIN: the service closes once it has read everything.
+    peer_done: bool,
 }
 
 /// The open sessions, and when the next of their timers is due.
@@ -124,6 +126,7 @@ impl Engine<'_> {
                 conn,
                 service,
                 personality: p,
+                peer_done: false,
             },
         );
         // The final ACK may carry data already.
@@ -155,11 +158,10 @@ impl Engine<'_> {
             return;
         };
         let mut buf = [0u8; 4096];
-        let mut peer_done = false;
         let mut closed = None;
         while let Some(ev) = sess.conn.poll_event() {
             match ev {
-                TcpEvent::PeerFinished => peer_done = true,
+                TcpEvent::PeerFinished => sess.peer_done = true,
                 TcpEvent::Closed(reason) => closed = Some(reason),
                 TcpEvent::Readable | TcpEvent::Writable => {}
             }
@@ -178,8 +180,9 @@ impl Engine<'_> {
                 sess.conn.write(&buf[..n]);
             }
         }
-        if peer_done {
-            // The client is done sending: so is the service, once its bytes are out.
+        if sess.peer_done && sess.conn.readable() == 0 {
+            // The client is done sending and the service has read it all: the service is
+            // done too, once its bytes are out.
             sess.conn.close();
         }
         let p = sess.personality;
