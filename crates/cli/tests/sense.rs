@@ -998,6 +998,27 @@ fn kernel_tcp_through_the_echo_and_discard_sessions() {
         .unwrap();
     let said = text(&client.stdout);
     assert!(client.status.success(), "{said}{}", text(&client.stderr));
+    // A thousand connections open at once, each echoing its own message.
+    let many = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns, "python3", "-c"])
+        .arg(
+            "import socket\n\
+             conns = [socket.create_connection(('198.51.100.10', 7), timeout=30) for _ in range(1000)]\n\
+             for i, c in enumerate(conns):\n    c.sendall(b'message %d' % i)\n\
+             ok = 0\n\
+             for i, c in enumerate(conns):\n    want = b'message %d' % i\n    got = b''\n    \
+             while len(got) < len(want):\n        got += c.recv(100)\n    ok += got == want\n\
+             for c in conns:\n    c.close()\n\
+             print('concurrent', ok)\n",
+        )
+        .output()
+        .unwrap();
+    let said_many = text(&many.stdout);
+    assert!(
+        said_many.contains("concurrent 1000"),
+        "{said_many}{}",
+        text(&many.stderr)
+    );
     // 5 % of the segments each way dropped (nftables: this kernel has no netem), and still
     // every byte comes back in order.
     let lossy = have("nft").then(|| {
@@ -1066,7 +1087,7 @@ fn kernel_tcp_through_the_echo_and_discard_sessions() {
     let mut report = String::new();
     std::io::Read::read_to_string(sensor.0.stderr.as_mut().unwrap(), &mut report).unwrap();
     assert!(status.success(), "{report}");
-    let sessions = if lossy.is_some() { 3 } else { 2 };
+    let sessions = if lossy.is_some() { 1003 } else { 1002 };
     assert!(
         report.contains(&format!("{sessions} sessions (0 refused")),
         "{report}"
