@@ -71,6 +71,14 @@ pub fn set_up(name: &str) -> io::Result<()> {
     interface_ioctl(&mut req, libc::SIOCSIFFLAGS as _)
 }
 
+/// Sets interface `name`'s transmit queue length: for a TUN device, how many packets the
+/// kernel holds for us before it drops (and counts) them.
+pub fn set_tx_queue_len(name: &str, len: u32) -> io::Result<()> {
+    let mut req = IfReq::new(name);
+    req.data[..4].copy_from_slice(&(len.min(i32::MAX as u32) as libc::c_int).to_ne_bytes());
+    interface_ioctl(&mut req, libc::SIOCSIFTXQLEN as _)
+}
+
 /// Interface `name`'s hardware (MAC) address.
 pub fn hw_addr(name: &str) -> io::Result<[u8; 6]> {
     let mut req = IfReq::new(name);

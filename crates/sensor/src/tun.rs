@@ -14,6 +14,9 @@ use crate::config::Prefix;
 use crate::source::{PacketSource, Recv, SourceStats};
 use crate::sys::{self, IfReq};
 
+/// Packets the kernel may queue on the device for the sensor.
+pub const TX_QUEUE_LEN: u32 = 10_000;
+
 /// An open TUN device.
 pub struct Tun {
     file: File,
@@ -80,6 +83,10 @@ impl Tun {
             file,
             name: name.to_string(),
         };
+        // Bursts (a scan sweeping the prefix, a thousand FINs at once) overflow the default
+        // 500 packets; the kernel counts what still overflows (`kernel_drops`).
+        sys::set_tx_queue_len(name, TX_QUEUE_LEN)
+            .map_err(|e| tun.configure_err(format!("setting its queue length: {e}")))?;
         sys::set_up(name).map_err(|e| tun.configure_err(format!("bringing it up: {e}")))?;
         Ok(tun)
     }
