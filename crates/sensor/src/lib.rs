@@ -11,8 +11,8 @@
 //!   sans-IO [`lan`] layer), or a capture ([`offline`]).
 //! * [`live`] runs a live source with the log written off the packet path; [`sys`] holds the
 //!   system calls the live sources share.
-//! * [`tcp`] is the sans-IO TCP connection the session layer will carry services on
-//!   (issue 6; not wired to the engine yet).
+//! * [`tcp`] is the sans-IO TCP connection the session layer carries services on; the
+//!   engine's session table drives it (`echo` and `discard` so far, issue 6).
 //! * [`log`] writes events as Honeyd lines and JSON lines; [`metrics`] serves Prometheus
 //!   counters.
 
