@@ -935,7 +935,8 @@ fn kernel_tcp_through_the_echo_and_discard_sessions() {
     std::fs::write(
         &cfg,
         "prefixes = [\"198.51.100.0/24\"]\n[templates.t]\npersonality = \"linux-5\"\n\
-         tcp = \"reset\"\n[templates.t.ports]\n\"tcp/7\" = \"echo\"\n\"tcp/9\" = \"discard\"\n",
+         tcp = \"reset\"\n[templates.t.ports]\n\"tcp/7\" = \"echo\"\n\"tcp/9\" = \"discard\"\n\
+         [limits]\nsession_idle_secs = 3\n",
     )
     .unwrap();
     let logs = dir.path().join("logs");
@@ -998,6 +999,46 @@ fn kernel_tcp_through_the_echo_and_discard_sessions() {
         .unwrap();
     let said = text(&client.stdout);
     assert!(client.status.success(), "{said}{}", text(&client.stderr));
+    // Clients that misbehave: one resets, one vanishes (its session ends at the idle limit,
+    // 3 s here), one lets its receive window fill and reads only later.
+    let rude = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns, "python3", "-c"])
+        .arg(
+            "import socket, struct, time, os, threading\n\
+             r = socket.create_connection(('198.51.100.11', 7), timeout=20)\n\
+             r.sendall(b'bye'); r.recv(3)\n\
+             r.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\n\
+             print('reset', r.getsockname()[1]); r.close()\n\
+             v = socket.create_connection(('198.51.100.12', 7), timeout=20)\n\
+             v.sendall(b'anyone'); v.recv(6)\n\
+             print('vanish', v.getsockname()[1])\n\
+             z = socket.socket(); z.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)\n\
+             z.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8192)\n\
+             z.settimeout(20); z.connect(('198.51.100.13', 7))\n\
+             data = os.urandom(1_000_000)\n\
+             z.setblocking(False)\n\
+             sent = 0\n\
+             deadline = time.time() + 1.5\n\
+             while time.time() < deadline:\n    \
+             try:\n        sent += z.send(data[sent:sent + 65536])\n    \
+             except BlockingIOError:\n        time.sleep(0.01)\n\
+             z.setblocking(True); z.settimeout(20)\n\
+             got = bytearray()\n\
+             def rd():\n    \
+             while True:\n        b = z.recv(65536)\n        if not b: break\n        got.extend(b)\n\
+             t = threading.Thread(target=rd); t.start()\n\
+             z.sendall(data[sent:]); z.shutdown(socket.SHUT_WR); t.join()\n\
+             print('zero-window', sent < len(data), bytes(got) == data)\n\
+             time.sleep(4)\n",
+        )
+        .output()
+        .unwrap();
+    let said_rude = text(&rude.stdout);
+    assert!(
+        said_rude.contains("zero-window True True"),
+        "{said_rude}{}",
+        text(&rude.stderr)
+    );
     // A thousand connections open at once, each echoing its own message.
     let many = std::process::Command::new("ip")
         .args(["netns", "exec", &ns, "python3", "-c"])
@@ -1087,7 +1128,7 @@ fn kernel_tcp_through_the_echo_and_discard_sessions() {
     let mut report = String::new();
     std::io::Read::read_to_string(sensor.0.stderr.as_mut().unwrap(), &mut report).unwrap();
     assert!(status.success(), "{report}");
-    let sessions = if lossy.is_some() { 1003 } else { 1002 };
+    let sessions = if lossy.is_some() { 1006 } else { 1005 };
     assert!(
         report.contains(&format!("{sessions} sessions (0 refused")),
         "{report}"
@@ -1103,4 +1144,20 @@ fn kernel_tcp_through_the_echo_and_discard_sessions() {
     assert!(log.contains(&format!("tcp(6) S {echo}")), "{echo}");
     assert!(log.contains(&format!("tcp(6) E {echo}: 10000000 10000000\n")));
     assert!(log.contains(&format!("tcp(6) E {discard}: 1000000 0\n")));
+    let rude_port = |what: &str| -> String {
+        said_rude
+            .lines()
+            .find_map(|l| l.strip_prefix(what))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    // The reset and the vanished client's sessions ended, with what they had exchanged.
+    let reset = format!("203.0.113.1 {} 198.51.100.11 7", rude_port("reset "));
+    let vanished = format!("203.0.113.1 {} 198.51.100.12 7", rude_port("vanish "));
+    assert!(log.contains(&format!("tcp(6) E {reset}: 3 3\n")), "{reset}");
+    assert!(
+        log.contains(&format!("tcp(6) E {vanished}: 6 6\n")),
+        "{vanished}"
+    );
 }

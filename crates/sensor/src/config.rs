@@ -200,6 +200,9 @@ pub struct Limits {
     pub payload_bytes: usize,
     /// TCP sessions open at once; a handshake beyond that is answered with RST (counted).
     pub sessions: usize,
+    /// Seconds a TCP session may go without a segment from the client before it is ended
+    /// with RST.
+    pub session_idle_secs: u64,
 }
 
 impl Default for Limits {
@@ -210,6 +213,7 @@ impl Default for Limits {
             os_cache: 65_536,
             payload_bytes: 256,
             sessions: 10_000,
+            session_idle_secs: 120,
         }
     }
 }
@@ -277,6 +281,7 @@ struct RawLimits {
     os_cache: Option<usize>,
     payload_bytes: Option<usize>,
     sessions: Option<usize>,
+    session_idle_secs: Option<u64>,
 }
 
 /// The built-in configuration, as TOML: the seed study's set-up.
@@ -442,6 +447,10 @@ impl Config {
             limits.os_cache = l.os_cache.unwrap_or(limits.os_cache).max(1);
             limits.payload_bytes = l.payload_bytes.unwrap_or(limits.payload_bytes).min(65_535);
             limits.sessions = l.sessions.unwrap_or(limits.sessions);
+            limits.session_idle_secs = l
+                .session_idle_secs
+                .unwrap_or(limits.session_idle_secs)
+                .max(1);
         }
         Ok(Config {
             sensor_id: raw.sensor_id,

@@ -102,6 +102,7 @@ impl Engine<'_> {
         });
         let limits = tcp::Limits {
             mss: p.mss,
+            idle_us: self.cfg.limits.session_idle_secs as i64 * 1_000_000,
             ..tcp::Limits::default()
         };
         let conn = Connection::accept(
