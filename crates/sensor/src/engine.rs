@@ -206,6 +206,14 @@ impl<'db> Engine<'db> {
             return;
         }
         self.stats.claimed += 1;
+        // A segment of an open session goes to it without a line of its own: as Honeyd
+        // does, a connection is logged by its start and end (`S`, `E`), not packet by packet.
+        if let Some(TransportSlice::Tcp(t)) = &sliced.transport {
+            if self.has_session(&(src, t.source_port(), dst, t.destination_port())) {
+                self.session_segment(now_us, &TcpIn::new(src, dst, t), out);
+                return;
+            }
+        }
         let time = Timestamp::from_micros(now_us).unwrap_or_default();
 
         // The source's OS: fingerprint its SYNs, remember the label, put it on every
@@ -257,18 +265,7 @@ impl<'db> Engine<'db> {
 
         match &sliced.transport {
             Some(TransportSlice::Tcp(t)) => {
-                let seg = TcpIn {
-                    src,
-                    dst,
-                    sport: t.source_port(),
-                    dport: t.destination_port(),
-                    seq: t.sequence_number(),
-                    ack: t.acknowledgment_number(),
-                    flags: t.slice()[13],
-                    window: t.window_size(),
-                    options: t.options(),
-                    payload: t.payload(),
-                };
+                let seg = TcpIn::new(src, dst, t);
                 let action = *tpl.tcp_action(seg.dport);
                 self.tcp(now_us, p, &action, &seg, os, out);
             }
@@ -659,6 +656,23 @@ struct TcpIn<'a> {
     window: u16,
     options: &'a [u8],
     payload: &'a [u8],
+}
+
+impl<'a> TcpIn<'a> {
+    fn new(src: Ipv4Addr, dst: Ipv4Addr, t: &'a etherparse::TcpSlice<'a>) -> TcpIn<'a> {
+        TcpIn {
+            src,
+            dst,
+            sport: t.source_port(),
+            dport: t.destination_port(),
+            seq: t.sequence_number(),
+            ack: t.acknowledgment_number(),
+            flags: t.slice()[13],
+            window: t.window_size(),
+            options: t.options(),
+            payload: t.payload(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //! the reference. What this core does:
 //!
 //! * in-order receive into a bounded buffer, with a small bounded out-of-order store;
-//! * cumulative ACKs, sent for every segment that carries data or is out of order;
+//! * cumulative ACKs: at once for out-of-order data, a filled gap, a FIN or every second
+//!   segment; otherwise delayed up to 40 ms (RFC 1122 4.2.3.2), or carried by our reply;
 //! * sending within the peer's window (scaled) and MSS, with Reno congestion control
 //!   (RFC 5681: slow start, congestion avoidance, fast retransmit on three duplicate ACKs);
 //! * retransmission on the RTO of RFC 6298, with exponential back-off and a retry limit;
@@ -19,7 +20,6 @@
 //!
 //! * SACK, timestamps, window-scale changes: the SYN+ACK was stateless, so what was agreed
 //!   is given to [`Connection::accept`] and never renegotiated;
-//! * delayed ACKs: bots send little, and an immediate ACK is simpler to test;
 //! * urgent data: the pointer is ignored, and urgent bytes are ordinary bytes;
 //! * RTO minimum of 200 ms, not RFC 6298's 1 s: the value Linux uses, so that a lossy link
 //!   does not stall a session for a second per loss;
@@ -79,6 +79,8 @@ impl Default for Limits {
 }
 
 const RTO_INITIAL_US: i64 = 1_000_000;
+/// The longest an ACK is delayed (Linux's minimum; RFC 1122 allows 500 ms).
+const DELAYED_ACK_US: i64 = 40_000;
 const RTO_MIN_US: i64 = 200_000;
 const RTO_MAX_US: i64 = 60_000_000;
 
@@ -175,6 +177,28 @@ enum State {
     Closed,
 }
 
+/// Copies bytes of `q` from `at` on into `out`, as many as fit or remain (the ring's two
+/// halves in at most two copies); how many.
+fn copy_out(q: &VecDeque<u8>, at: usize, out: &mut [u8]) -> usize {
+    let (a, b) = q.as_slices();
+    let mut done = 0;
+    let mut pos = at;
+    for part in [a, b] {
+        if done == out.len() {
+            break;
+        }
+        if pos >= part.len() {
+            pos -= part.len();
+            continue;
+        }
+        let take = (part.len() - pos).min(out.len() - done);
+        out[done..done + take].copy_from_slice(&part[pos..pos + take]);
+        done += take;
+        pos = 0;
+    }
+    done
+}
+
 fn lt(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) < 0
 }
@@ -218,6 +242,10 @@ pub struct Connection {
     ooo: BTreeMap<u32, Vec<u8>>,
     fin_received: bool,
     ack_pending: bool,
+    /// In-order segments received since our last ACK.
+    unacked_segments: u32,
+    /// When a delayed ACK is due.
+    ack_at: Option<i64>,
     rst_pending: bool,
     // Timers (microseconds since the epoch).
     srtt: Option<i64>,
@@ -269,6 +297,8 @@ impl Connection {
             ooo: BTreeMap::new(),
             fin_received: false,
             ack_pending: false,
+            unacked_segments: 0,
+            ack_at: None,
             rst_pending: false,
             srtt: None,
             rttvar: 0,
@@ -364,7 +394,7 @@ impl Connection {
             return;
         }
         if len > 0 {
-            self.receive(s.seq, s.payload);
+            self.receive(now, s.seq, s.payload);
         }
         if s.flags & flag::FIN != 0 && end == self.rcv_nxt && !self.fin_received {
             self.fin_received = true;
@@ -494,8 +524,7 @@ impl Connection {
     }
 
     /// Takes in data at `seq`: in order into `rx`, ahead of a gap into the bounded store.
-    fn receive(&mut self, seq: u32, payload: &[u8]) {
-        self.ack_pending = true;
+    fn receive(&mut self, now: i64, seq: u32, payload: &[u8]) {
         // Drop what we already have.
         let skip = if lt(seq, self.rcv_nxt) {
             self.rcv_nxt.wrapping_sub(seq) as usize
@@ -506,6 +535,11 @@ impl Connection {
             return;
         };
         let seq = seq.wrapping_add(skip as u32);
+        // Out of order (or old): a duplicate ACK at once, which is what makes the peer's
+        // fast retransmit work.
+        if seq != self.rcv_nxt || payload.is_empty() {
+            self.ack_pending = true;
+        }
         if seq != self.rcv_nxt {
             let ahead = seq.wrapping_sub(self.rcv_nxt) as usize;
             let fits = payload
@@ -529,6 +563,15 @@ impl Connection {
         self.rx.extend(&payload[..take]);
         self.rcv_nxt = self.rcv_nxt.wrapping_add(take as u32);
         self.bytes_in += take as u64;
+        // In order: every second segment is acknowledged at once, a lone one within 40 ms
+        // (or by the reply it provokes); a gap just filled, or data we could not take, at
+        // once.
+        self.unacked_segments += 1;
+        if self.unacked_segments >= 2 || take < payload.len() || !self.ooo.is_empty() {
+            self.ack_pending = true;
+        } else {
+            self.ack_at.get_or_insert(now + DELAYED_ACK_US);
+        }
         // Out-of-order segments that now join on.
         while let Some((&s, _)) = self.ooo.first_key_value() {
             if lt(self.rcv_nxt, s) {
@@ -557,12 +600,16 @@ impl Connection {
 
     /// Reads received bytes into `buf`; how many.
     pub fn read(&mut self, buf: &mut [u8]) -> usize {
+        let n = copy_out(&self.rx, 0, buf);
+        self.consume(n)
+    }
+
+    /// Drops up to `n` received bytes unread (a service that discards); how many. When
+    /// that opens a window that was nearly closed, the peer is told at once.
+    pub fn consume(&mut self, n: usize) -> usize {
         let before = self.rcv_wnd();
-        let n = buf.len().min(self.rx.len());
-        for (d, s) in buf.iter_mut().zip(self.rx.drain(..n)) {
-            *d = s;
-        }
-        // Tell the peer when a closed window opens again.
+        let n = n.min(self.rx.len());
+        self.rx.drain(..n);
         if n > 0 && before < self.mss() && self.rcv_wnd() >= self.mss() {
             self.ack_pending = true;
         }
@@ -609,7 +656,10 @@ impl Connection {
     }
 
     fn out(&mut self, seq: u32, flags: u8, payload: Vec<u8>) -> SegmentOut {
+        // Every segment we send acknowledges everything received.
         self.ack_pending = false;
+        self.unacked_segments = 0;
+        self.ack_at = None;
         SegmentOut {
             seq,
             ack: self.rcv_nxt,
@@ -644,7 +694,8 @@ impl Connection {
             self.rto_at = Some(now + self.rto);
             let n = self.tx.len().min(mss).min(self.snd_wnd.max(1) as usize);
             if n > 0 {
-                let data: Vec<u8> = self.tx.range(..n).copied().collect();
+                let mut data = vec![0; n];
+                copy_out(&self.tx, 0, &mut data);
                 self.sent_up_to(self.snd_una.wrapping_add(n as u32));
                 return Some(self.out(self.snd_una, flag::PSH, data));
             }
@@ -660,7 +711,8 @@ impl Connection {
         let limit = (self.snd_wnd.min(self.cwnd) as usize).saturating_sub(in_flight);
         let n = self.tx.len().saturating_sub(off).min(mss).min(limit);
         if n > 0 {
-            let data: Vec<u8> = self.tx.range(off..off + n).copied().collect();
+            let mut data = vec![0; n];
+            copy_out(&self.tx, off, &mut data);
             let seq = self.snd_nxt;
             if seq == self.snd_max {
                 self.rtt_probe.get_or_insert((seq, now));
@@ -712,6 +764,7 @@ impl Connection {
             return None;
         }
         let limits = [
+            self.ack_at,
             self.rto_at,
             self.time_wait_until,
             Some(self.last_heard + self.limits.idle_us),
@@ -739,6 +792,10 @@ impl Connection {
         if now >= self.last_heard + self.limits.idle_us {
             self.abort_for(CloseReason::Idle);
             return;
+        }
+        if self.ack_at.is_some_and(|t| now >= t) {
+            self.ack_at = None;
+            self.ack_pending = true;
         }
         let zero_window_probe = self.snd_wnd == 0
             && !self.tx.is_empty()
@@ -839,14 +896,25 @@ mod tests {
         let mut c = conn(65_535);
         let us = ISS.wrapping_add(1);
         c.segment(1, &seg(IRS + 1, us, flag::PSH, b"hello"));
-        let out = drain(&mut c, 1);
+        // One segment: the ACK waits (for a reply to carry it), at most 40 ms.
+        assert!(drain(&mut c, 1).is_empty());
+        assert_eq!(c.poll_timeout(), Some(40_001));
+        c.handle_timeout(40_001);
+        let out = drain(&mut c, 40_001);
         assert_eq!(out.len(), 1);
         assert_eq!((out[0].ack, out[0].flags), (IRS + 6, flag::ACK));
+        // Two segments: acknowledged at once.
+        c.segment(50_000, &seg(IRS + 6, us, 0, b"a"));
+        c.segment(50_001, &seg(IRS + 7, us, 0, b"b"));
+        assert_eq!(drain(&mut c, 50_001)[0].ack, IRS + 8);
         let mut buf = [0; 16];
-        assert_eq!(c.read(&mut buf), 5);
-        assert_eq!(&buf[..5], b"hello");
-        assert_eq!(events(&mut c), [Event::Readable]);
-        assert_eq!(c.bytes_in, 5);
+        assert_eq!(c.read(&mut buf), 7);
+        assert_eq!(&buf[..7], b"helloab");
+        assert_eq!(
+            events(&mut c),
+            [Event::Readable, Event::Readable, Event::Readable]
+        );
+        assert_eq!(c.bytes_in, 7);
     }
 
     #[test]
@@ -1073,5 +1141,26 @@ mod tests {
         let out = drain(&mut c, t);
         assert_eq!(out[0].flags & flag::RST, flag::RST);
         assert_eq!(events(&mut c), [Event::Closed(CloseReason::Idle)]);
+    }
+
+    #[test]
+    fn copy_out_reads_across_the_ring_seam() {
+        let mut q: VecDeque<u8> = VecDeque::with_capacity(8);
+        q.extend([0, 0, 0, 0, 0, 0]);
+        q.drain(..5);
+        q.extend([1, 2, 3, 4, 5, 6]); // wraps around
+        assert_eq!(q.iter().copied().collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5, 6]);
+        for at in 0..8 {
+            for len in 0..9 {
+                let mut out = vec![9; len];
+                let n = copy_out(&q, at, &mut out);
+                let want: Vec<u8> = q.iter().skip(at).take(len).copied().collect();
+                assert_eq!(
+                    (n, &out[..n]),
+                    (want.len(), &want[..]),
+                    "at {at}, len {len}"
+                );
+            }
+        }
     }
 }

@@ -168,17 +168,17 @@ impl Engine<'_> {
             }
         }
         // The service: echo what fits back, or drop it.
-        loop {
-            let room = match sess.service {
-                SessionService::Echo => sess.conn.send_room().min(buf.len()),
-                SessionService::Discard => buf.len(),
-            };
-            let n = sess.conn.read(&mut buf[..room]);
-            if n == 0 {
-                break;
-            }
-            if sess.service == SessionService::Echo {
+        match sess.service {
+            SessionService::Echo => loop {
+                let room = sess.conn.send_room().min(buf.len());
+                let n = sess.conn.read(&mut buf[..room]);
+                if n == 0 {
+                    break;
+                }
                 sess.conn.write(&buf[..n]);
+            },
+            SessionService::Discard => {
+                sess.conn.consume(usize::MAX);
             }
         }
         if sess.peer_done && sess.conn.readable() == 0 {
