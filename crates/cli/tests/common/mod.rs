@@ -158,3 +158,34 @@ impl Drop for Namespaces {
         }
     }
 }
+
+/// A child process killed (and reaped) when dropped: a sensor a failing test leaves behind.
+pub struct Killed(pub Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A network namespace of the test's own, deleted when dropped.
+pub struct Netns(pub String);
+
+impl Netns {
+    /// Adds namespace `name` with its loopback up; `None` (a failed test under
+    /// HONEYSCOPE_REQUIRE_TOOLS) when it cannot.
+    pub fn add(name: String) -> Option<Netns> {
+        if !ip(&["netns", "add", &name]) {
+            return None;
+        }
+        let ns = Netns(name);
+        ip(&["-n", &ns.0, "link", "set", "lo", "up"]).then_some(ns)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
