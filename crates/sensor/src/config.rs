@@ -450,7 +450,7 @@ impl Config {
             limits.session_idle_secs = l
                 .session_idle_secs
                 .unwrap_or(limits.session_idle_secs)
-                .max(1);
+                .clamp(1, 86_400);
         }
         Ok(Config {
             sensor_id: raw.sensor_id,

@@ -374,7 +374,12 @@ impl<'db> Engine<'db> {
         let ack = s.flags & flag::ACK != 0;
         if syn && !ack {
             if action.accepts() {
-                let offered = Offered::from_options(s.options);
+                let mut offered = Offered::from_options(s.options);
+                if session.is_some() && offered.ts.is_none() {
+                    // The client's shift could not ride back in a timestamp, and a cookie
+                    // has no room for it: no scaling on this session.
+                    offered.ws = false;
+                }
                 let hs = self.handshake(s, s.seq);
                 let cookie = self.key.make(now_secs, &hs, offered.mss.unwrap_or(536));
                 let mut tsval = p.tsval(now_us.max(0) as u64);
@@ -401,6 +406,10 @@ impl<'db> Engine<'db> {
         }
         if ack && !syn && action.accepts() {
             if let Some(service) = session {
+                if self.session_closed_recently(&key, now_us) {
+                    self.reset(p, s, out);
+                    return;
+                }
                 let hs = self.handshake(s, s.seq.wrapping_sub(1));
                 if let Some(mss) = self.key.check(now_secs, &hs, s.ack) {
                     self.session_open(now_us, service, s, mss, os, out);

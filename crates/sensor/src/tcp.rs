@@ -239,7 +239,9 @@ pub struct Connection {
     // Receive side.
     rcv_nxt: u32,
     rx: VecDeque<u8>,
-    ooo: BTreeMap<u32, Vec<u8>>,
+    /// Out-of-order data by its offset in the stream (`bytes_in` is `rcv_nxt`'s), so the
+    /// order holds across sequence-number wrap.
+    ooo: BTreeMap<u64, Vec<u8>>,
     fin_received: bool,
     ack_pending: bool,
     /// In-order segments received since our last ACK.
@@ -348,7 +350,6 @@ impl Connection {
         if self.state == State::Closed {
             return;
         }
-        self.last_heard = now;
         let len = s.payload.len() as u32;
         let wnd = self.rcv_wnd().max(1);
         let in_window = |seq: u32| le(self.rcv_nxt, seq) && lt(seq, self.rcv_nxt.wrapping_add(wnd));
@@ -367,14 +368,17 @@ impl Connection {
             self.ack_pending = true;
             return;
         }
-        // Acceptable? Something of the segment must fall in the window (RFC 9293 3.10.7.4).
+        // Acceptable? Something of the segment must fall in the window (RFC 9293 3.10.7.4);
+        // a FIN counts as one more octet, so old data carried with a new FIN is taken.
         let end = s.seq.wrapping_add(len);
-        let acceptable = if len == 0 {
+        let seg_len = len + u32::from(s.flags & flag::FIN != 0);
+        let seg_end = s.seq.wrapping_add(seg_len);
+        let acceptable = if seg_len == 0 {
             s.seq == self.rcv_nxt || in_window(s.seq)
         } else {
             in_window(s.seq)
-                || in_window(end.wrapping_sub(1))
-                || lt(s.seq, self.rcv_nxt) && lt(self.rcv_nxt, end)
+                || in_window(seg_end.wrapping_sub(1))
+                || lt(s.seq, self.rcv_nxt) && lt(self.rcv_nxt, seg_end)
         };
         if !acceptable {
             // Old duplicates and segments beyond the window get an ACK saying where we are.
@@ -389,12 +393,17 @@ impl Connection {
         if s.flags & flag::ACK == 0 {
             return;
         }
-        self.ack(now, s);
-        if self.state == State::Closed {
+        // Only acceptable segments keep the connection alive: junk cannot defeat the idle
+        // limit.
+        self.last_heard = now;
+        if !self.ack(now, s) || self.state == State::Closed {
             return;
         }
-        if len > 0 {
+        // Nothing is taken after the peer's FIN; it is only acknowledged.
+        if len > 0 && !self.fin_received {
             self.receive(now, s.seq, s.payload);
+        } else if len > 0 {
+            self.ack_pending = true;
         }
         if s.flags & flag::FIN != 0 && end == self.rcv_nxt && !self.fin_received {
             self.fin_received = true;
@@ -417,14 +426,22 @@ impl Connection {
         }
     }
 
-    fn ack(&mut self, now: i64, s: &SegmentIn<'_>) {
+    /// Processes the acknowledgment of `s`; `false` when the segment is to be dropped (it
+    /// acknowledges what we never sent).
+    fn ack(&mut self, now: i64, s: &SegmentIn<'_>) -> bool {
         let ack = s.ack;
         if lt(self.snd_max, ack) {
-            // Acknowledges what we never sent.
+            // Acknowledges what we never sent: an ACK says where we are, and the segment
+            // goes (RFC 9293 3.10.7.4).
             self.ack_pending = true;
-            return;
+            return false;
         }
         let window = u32::from(s.window) << self.peer_shift;
+        if window == 0 {
+            // The peer answers while it holds its window shut: alive, so probing goes on
+            // (RFC 9293 3.8.6.1) until the idle or lifetime limit.
+            self.retries = 0;
+        }
         let mss = self.mss();
         if lt(self.snd_una, ack) {
             let acked = ack.wrapping_sub(self.snd_una);
@@ -483,6 +500,7 @@ impl Connection {
             && s.payload.is_empty()
             && s.flags & flag::FIN == 0
             && window == self.snd_wnd
+            && window != 0
             && self.snd_una != self.snd_max
         {
             self.dup_acks += 1;
@@ -498,12 +516,22 @@ impl Connection {
                 self.cwnd = self.cwnd.saturating_add(mss);
             }
         }
-        // Window update, from the newest segment only (RFC 9293 SND.WL1/WL2).
-        if lt(self.snd_wl1, s.seq) || self.snd_wl1 == s.seq && le(self.snd_wl2, ack) {
+        // Window update, from the newest segment that acknowledges within what we sent
+        // (RFC 9293 SND.WL1/WL2).
+        let newest = lt(self.snd_wl1, s.seq) || self.snd_wl1 == s.seq && le(self.snd_wl2, ack);
+        if newest && le(self.snd_una, ack) {
+            if self.snd_wnd == 0 && window > 0 && self.snd_nxt != self.snd_una {
+                // The window opened without taking the probe byte: send from the oldest
+                // byte again, now, on the plain RTO.
+                self.snd_nxt = self.snd_una;
+                self.rto = self.rto_base;
+                self.rto_at = None;
+            }
             self.snd_wnd = window;
             self.snd_wl1 = s.seq;
             self.snd_wl2 = ack;
         }
+        true
     }
 
     fn rtt_sample(&mut self, r: i64) {
@@ -551,7 +579,7 @@ impl Connection {
                 && self.rx.len() + stored + fits <= self.limits.rx_buffer
             {
                 self.ooo
-                    .entry(seq)
+                    .entry(self.bytes_in + ahead as u64)
                     .or_insert_with(|| payload[..fits].to_vec());
             }
             return;
@@ -573,14 +601,14 @@ impl Connection {
             self.ack_at.get_or_insert(now + DELAYED_ACK_US);
         }
         // Out-of-order segments that now join on.
-        while let Some((&s, _)) = self.ooo.first_key_value() {
-            if lt(self.rcv_nxt, s) {
+        while let Some((&at, _)) = self.ooo.first_key_value() {
+            if at > self.bytes_in {
                 break;
             }
-            let Some((s, data)) = self.ooo.pop_first() else {
+            let Some((at, data)) = self.ooo.pop_first() else {
                 break;
             };
-            let skip = self.rcv_nxt.wrapping_sub(s) as usize;
+            let skip = (self.bytes_in - at) as usize;
             if let Some(rest) = data.get(skip..) {
                 let take = rest.len().min(self.rcv_wnd() as usize);
                 self.rx.extend(&rest[..take]);
@@ -1162,5 +1190,31 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn out_of_order_data_joins_across_the_sequence_wrap() {
+        let irs = 0xffff_fff0u32;
+        let mut c = Connection::accept(
+            0,
+            Handshake {
+                iss: ISS,
+                irs,
+                peer_mss: 1000,
+                wscale: None,
+                peer_window: 65_535,
+            },
+            Limits::default(),
+        );
+        let us = ISS.wrapping_add(1);
+        let at = |off: u32| irs.wrapping_add(1).wrapping_add(off);
+        // Bytes 8..16 straddle 2^32; 16..24 lie past it; 0..8 arrive last.
+        c.segment(1, &seg(at(16), us, 0, b"QRSTUVWX"));
+        c.segment(2, &seg(at(8), us, 0, b"IJKLMNOP"));
+        c.segment(3, &seg(at(0), us, 0, b"ABCDEFGH"));
+        let mut buf = [0; 32];
+        assert_eq!(c.read(&mut buf), 24);
+        assert_eq!(&buf[..24], b"ABCDEFGHIJKLMNOPQRSTUVWX");
+        assert_eq!(drain(&mut c, 3).last().unwrap().ack, at(24));
     }
 }

@@ -10,13 +10,17 @@
 //!
 //! Window scaling across a stateless handshake: the cookie cannot hold the client's
 //! window-scale shift, so on service ports the SYN+ACK's TSval carries it in its low four
-//! bits, as Linux does with SYN cookies, and the final ACK echoes it. Without timestamps,
-//! the client's window is read unscaled, which underestimates it: slower, never wrong.
+//! bits, as Linux does with SYN cookies, and the final ACK echoes it. A client that sends
+//! no timestamps is not offered scaling on these ports (both windows stay unscaled).
+//!
+//! A session that has closed leaves its key behind for as long as its cookie stays valid,
+//! so a duplicated final ACK cannot open it a second time; it gets a RST, as a closed port
+//! would give.
 
 use std::collections::HashMap;
 
 use honeyscope_event::PacketKind;
-use honeyscope_wire::personality::{Offered, Personality};
+use honeyscope_wire::personality::{Offered, OptionStyle, Personality};
 use honeyscope_wire::reply::{self, Segment};
 
 use super::{Engine, FlowKey, Output, TcpIn};
@@ -54,9 +58,15 @@ pub(super) struct Session {
 #[derive(Default)]
 pub(super) struct Sessions {
     table: HashMap<FlowKey, Session>,
+    /// Sessions closed within a cookie's lifetime, and when.
+    closed: HashMap<FlowKey, i64>,
     /// No session's timer is due before this.
     next_due: Option<i64>,
 }
+
+/// How long a SYN cookie stays valid (three 64-second slots), and so how long a closed
+/// session's key is kept.
+const COOKIE_LIFETIME_US: i64 = 3 * 64 * 1_000_000;
 
 /// Four bits of the SYN+ACK's TSval carry the client's window-scale shift; 15 says none.
 const NO_SHIFT: u32 = 15;
@@ -69,6 +79,15 @@ pub(super) fn tsval_with_shift(clock: u32, offered: &Offered) -> u32 {
 }
 
 impl Engine<'_> {
+    /// Whether `key` belongs to a session that closed recently enough for its cookie to
+    /// still be valid.
+    pub(super) fn session_closed_recently(&self, key: &FlowKey, now_us: i64) -> bool {
+        self.sessions
+            .closed
+            .get(key)
+            .is_some_and(|&t| now_us.saturating_sub(t) < COOKIE_LIFETIME_US)
+    }
+
     /// Whether `key` is an open session.
     pub(super) fn has_session(&self, key: &FlowKey) -> bool {
         // Most packets meet an empty table: no hash for them.
@@ -96,10 +115,15 @@ impl Engine<'_> {
         }
         let offered = Offered::from_options(s.options);
         // Scaling is on when the client offered it: then our SYN+ACK offered ours.
-        let wscale = offered.ts_echo.and_then(|echo| {
-            let shift = echo & 0xf;
-            (shift != NO_SHIFT).then_some((shift as u8, p.wscale))
-        });
+        // Scaling was offered both ways only where the client sent timestamps and a
+        // window-scale option, and the personality sends options at all.
+        let wscale = offered
+            .ts_echo
+            .filter(|_| p.options != OptionStyle::MssOnly)
+            .and_then(|echo| {
+                let shift = echo & 0xf;
+                (shift != NO_SHIFT).then_some((shift as u8, p.wscale))
+            });
         let limits = tcp::Limits {
             mss: p.mss,
             idle_us: self.cfg.limits.session_idle_secs as i64 * 1_000_000,
@@ -215,6 +239,11 @@ impl Engine<'_> {
         }
         if over {
             self.sessions.table.remove(&key);
+            if self.sessions.closed.len() >= 4 * self.cfg.limits.sessions.max(1) {
+                // Bounded: forgetting early only lets a very late duplicate reopen.
+                self.sessions.closed.clear();
+            }
+            self.sessions.closed.insert(key, now_us);
             let mut ev = self.flow_record(now_us, key, PacketKind::FlowEnd);
             ev.rx_bytes = Some(rx);
             ev.tx_bytes = Some(tx);
