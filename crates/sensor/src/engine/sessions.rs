@@ -17,7 +17,8 @@
 //! so a duplicated final ACK cannot open it a second time; it gets a RST, as a closed port
 //! would give.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use honeyscope_event::PacketKind;
 use honeyscope_wire::personality::{Offered, OptionStyle, Personality};
@@ -52,6 +53,8 @@ pub(super) struct Session {
     personality: &'static Personality,
     /// The client sent FIN: the service closes once it has read everything.
     peer_done: bool,
+    /// The due time of this session's live entry in `Sessions::timers`.
+    scheduled: Option<i64>,
 }
 
 /// The open sessions, and when the next of their timers is due.
@@ -60,8 +63,10 @@ pub(super) struct Sessions {
     table: HashMap<FlowKey, Session>,
     /// Sessions closed within a cookie's lifetime, and when.
     closed: HashMap<FlowKey, i64>,
-    /// No session's timer is due before this.
-    next_due: Option<i64>,
+    /// Timers by due time: (due, session). An entry is live while it matches its
+    /// session's `scheduled`; others are skipped when they come up, so rescheduling
+    /// costs no search.
+    timers: BinaryHeap<Reverse<(i64, FlowKey)>>,
 }
 
 /// How long a SYN cookie stays valid (three 64-second slots), and so how long a closed
@@ -152,6 +157,7 @@ impl Engine<'_> {
                 service,
                 personality: p,
                 peer_done: false,
+                scheduled: None,
             },
         );
         // The final ACK may carry data already.
@@ -249,32 +255,36 @@ impl Engine<'_> {
             ev.tx_bytes = Some(tx);
             self.push(out, ev);
         } else if let Some(t) = due {
-            self.sessions.next_due = Some(self.sessions.next_due.map_or(t, |d| d.min(t)));
+            // A new entry only when the timer moves earlier; a later one is found when the
+            // earlier entry comes up and is not due yet.
+            if let Some(sess) = self.sessions.table.get_mut(&key) {
+                if sess.scheduled.is_none_or(|s| t < s) {
+                    sess.scheduled = Some(t);
+                    self.sessions.timers.push(Reverse((t, key)));
+                }
+            }
         }
     }
 
-    /// Runs the sessions' timers that are due at `now_us`.
+    /// Runs the sessions' timers that are due at `now_us`, in due order (ties by key), so
+    /// the same input gives the same output.
     pub(super) fn sessions_poll(&mut self, now_us: i64, out: &mut Output) {
-        if self.sessions.next_due.is_none_or(|t| now_us < t) {
-            return;
-        }
-        self.sessions.next_due = None;
-        let mut due: Vec<FlowKey> = Vec::new();
-        for (key, sess) in &mut self.sessions.table {
-            match sess.conn.poll_timeout() {
-                Some(t) if t <= now_us => {
-                    sess.conn.handle_timeout(now_us);
-                    due.push(*key);
-                }
-                Some(t) => {
-                    self.sessions.next_due = Some(self.sessions.next_due.map_or(t, |d| d.min(t)));
-                }
-                None => due.push(*key),
+        while let Some(&Reverse((t, key))) = self.sessions.timers.peek() {
+            if t > now_us {
+                break;
             }
-        }
-        // In key order, so the same input gives the same output.
-        due.sort_unstable();
-        for key in due {
+            self.sessions.timers.pop();
+            let Some(sess) = self.sessions.table.get_mut(&key) else {
+                continue; // the session is gone
+            };
+            if sess.scheduled != Some(t) {
+                continue; // superseded by an earlier entry
+            }
+            sess.scheduled = None;
+            // A timer that moved later since is scheduled again by the step.
+            if sess.conn.poll_timeout().is_some_and(|due| due <= now_us) {
+                sess.conn.handle_timeout(now_us);
+            }
             self.session_step(now_us, key, out);
         }
     }
