@@ -243,6 +243,8 @@ pub struct Connection {
     /// order holds across sequence-number wrap.
     ooo: BTreeMap<u64, Vec<u8>>,
     fin_received: bool,
+    /// The stream offset of a FIN that came beyond a gap.
+    fin_at: Option<u64>,
     ack_pending: bool,
     /// In-order segments received since our last ACK.
     unacked_segments: u32,
@@ -298,6 +300,7 @@ impl Connection {
             rx: VecDeque::new(),
             ooo: BTreeMap::new(),
             fin_received: false,
+            fin_at: None,
             ack_pending: false,
             unacked_segments: 0,
             ack_at: None,
@@ -405,8 +408,15 @@ impl Connection {
         } else if len > 0 {
             self.ack_pending = true;
         }
-        if s.flags & flag::FIN != 0 && end == self.rcv_nxt && !self.fin_received {
+        let fin = s.flags & flag::FIN != 0;
+        if fin && !self.fin_received && lt(self.rcv_nxt, end) {
+            // A FIN beyond a gap: remembered by its stream offset, taken once the gap fills.
+            self.fin_at = Some(self.bytes_in + u64::from(end.wrapping_sub(self.rcv_nxt)));
+        }
+        let fin_now = fin && end == self.rcv_nxt || self.fin_at == Some(self.bytes_in);
+        if fin_now && !self.fin_received {
             self.fin_received = true;
+            self.fin_at = None;
             self.rcv_nxt = self.rcv_nxt.wrapping_add(1);
             self.ack_pending = true;
             self.events.push_back(Event::PeerFinished);
@@ -419,7 +429,7 @@ impl Connection {
                 }
                 other => other,
             };
-        } else if self.state == State::TimeWait && s.flags & flag::FIN != 0 {
+        } else if self.state == State::TimeWait && fin {
             // The peer did not hear our ACK of its FIN: again, and wait again.
             self.ack_pending = true;
             self.time_wait_until = Some(now + self.limits.time_wait_us);
@@ -1216,5 +1226,24 @@ mod tests {
         assert_eq!(c.read(&mut buf), 24);
         assert_eq!(&buf[..24], b"ABCDEFGHIJKLMNOPQRSTUVWX");
         assert_eq!(drain(&mut c, 3).last().unwrap().ack, at(24));
+    }
+
+    #[test]
+    fn a_fin_beyond_a_gap_is_taken_once_the_gap_fills() {
+        let mut c = conn(65_535);
+        let us = ISS.wrapping_add(1);
+        c.segment(1, &seg(IRS + 4, us, flag::FIN, b"def"));
+        assert!(!events(&mut c).contains(&Event::PeerFinished));
+        c.segment(2, &seg(IRS + 1, us, 0, b"abc"));
+        assert_eq!(
+            events(&mut c),
+            [Event::Readable, Event::PeerFinished],
+            "the gap filled, then the remembered FIN"
+        );
+        assert_eq!(
+            drain(&mut c, 2).last().unwrap().ack,
+            IRS + 8,
+            "six bytes and the FIN"
+        );
     }
 }
