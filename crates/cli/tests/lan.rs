@@ -143,16 +143,6 @@ fn live_on_an_ethernet_interface_answering_arp() {
                 .unwrap(),
         )
     };
-    let stop = |mut s: Killed| -> String {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &s.0.id().to_string()])
-            .status();
-        let status = s.0.wait().unwrap();
-        let mut report = String::new();
-        std::io::Read::read_to_string(s.0.stderr.as_mut().unwrap(), &mut report).unwrap();
-        assert!(status.success(), "{report}");
-        report
-    };
     let ping = |addr: &str, count: &str| -> String {
         let out = lan.in_ns(&lan.client, &["ping", "-n", "-c", count, "-W", "2", addr]);
         text(&out.stdout)
@@ -210,7 +200,7 @@ fn live_on_an_ethernet_interface_answering_arp() {
             && neigh.contains(&format!("198.51.100.20 lladdr {other_mac}")),
         "{neigh}"
     );
-    let report = stop(sensor);
+    let report = sensor.terminate();
     dump.stop();
     assert!(
         report.contains("1 handshakes completed") && report.contains("2 addresses taken"),
@@ -284,6 +274,6 @@ fn live_on_an_ethernet_interface_answering_arp() {
     wait_up();
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert!(ping("198.51.100.19", "2").contains("2 received"));
-    let report = stop(sensor);
+    let report = sensor.terminate();
     assert!(report.contains(" 0 probes, 0 addresses taken"), "{report}");
 }

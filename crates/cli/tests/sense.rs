@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{have, honeyscope, ip, text, Dump, Killed, Namespaces, Netns};
+use common::{have, honeyscope, text, tun_sensor, Dump, Namespaces, Netns};
 
 const KEY: &str = "000102030405060708090a0b0c0d0e0f";
 
@@ -293,63 +293,29 @@ fn live_on_a_tun_device() {
     if !(have("ip") && have("ping")) {
         return;
     }
-    let Some(netns) = Netns::add(format!("hslive-{}", std::process::id())) else {
+    let Some(netns) = Netns::with_client(format!("hslive-{}", std::process::id())) else {
         return;
     };
     let ns = netns.0.clone();
-    // The client's own address (the TUN device has none).
-    assert!(ip(&[
-        "-n",
-        &ns,
-        "addr",
-        "add",
-        "203.0.113.1/32",
-        "dev",
-        "lo"
-    ]));
-
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     let recording = dir.path().join("recorded.pcap");
     let wire = dir.path().join("wire.pcap");
     // Killed if the test fails before it stops the sensor itself.
-    let mut sensor = Killed(
-        std::process::Command::new("ip")
-            .args(["netns", "exec", &ns, env!("CARGO_BIN_EXE_honeyscope")])
-            .args([
-                "sense",
-                "--tun",
-                "hst0",
-                "--route",
-                "--tz",
-                "UTC",
-                "--cookie-key",
-                KEY,
-                "--metrics",
-                "127.0.0.1:9464",
-            ])
-            .arg("--log-dir")
-            .arg(&logs)
-            .arg("--record")
-            .arg(&recording)
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap(),
+    let sensor = tun_sensor(
+        &ns,
+        "hst0",
+        &[
+            "--cookie-key".as_ref(),
+            KEY.as_ref(),
+            "--metrics".as_ref(),
+            "127.0.0.1:9464".as_ref(),
+            "--log-dir".as_ref(),
+            logs.as_os_str(),
+            "--record".as_ref(),
+            recording.as_os_str(),
+        ],
     );
-    // Wait for the route, which the sensor adds once the device is up.
-    let mut routed = false;
-    for _ in 0..100 {
-        let out = std::process::Command::new("ip")
-            .args(["-n", &ns, "route", "show", "198.51.100.0/24"])
-            .output()
-            .unwrap();
-        if text(&out.stdout).contains("dev hst0") {
-            routed = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(routed, "the sensor did not route 198.51.100.0/24 to hst0");
     // What crosses the device, both ways, as tcpdump sees it.
     let mut tcpdump = std::process::Command::new("ip");
     tcpdump.args(["netns", "exec", &ns, "tcpdump"]);
@@ -463,13 +429,7 @@ fn live_on_a_tun_device() {
     if let Some(d) = dump {
         d.stop();
     }
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &sensor.0.id().to_string()])
-        .status();
-    let status = sensor.0.wait().unwrap();
-    let mut report = String::new();
-    std::io::Read::read_to_string(sensor.0.stderr.as_mut().unwrap(), &mut report).unwrap();
-    assert!(status.success(), "{report}");
+    let report = sensor.terminate();
     assert!(report.contains("1 handshakes completed"), "{report}");
     assert!(
         report.contains("0 dropped (queue full), 0 log lines lost to write errors"),

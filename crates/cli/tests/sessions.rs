@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{have, ip, text, Killed, Netns};
+use common::{have, text, tun_sensor, Netns};
 
 /// TCP sessions on the claimed addresses (issue 6, first part): the kernel's TCP, in a
 /// namespace, sends 10 MB through the echo service on a TUN device and reads every byte back
@@ -14,19 +14,10 @@ fn kernel_tcp_through_the_echo_and_discard_sessions() {
     if !(have("ip") && have("python3")) {
         return;
     }
-    let Some(netns) = Netns::add(format!("hsecho-{}", std::process::id())) else {
+    let Some(netns) = Netns::with_client(format!("hsecho-{}", std::process::id())) else {
         return;
     };
     let ns = netns.0.clone();
-    assert!(ip(&[
-        "-n",
-        &ns,
-        "addr",
-        "add",
-        "203.0.113.1/32",
-        "dev",
-        "lo"
-    ]));
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("echo.toml");
     std::fs::write(
@@ -37,36 +28,17 @@ fn kernel_tcp_through_the_echo_and_discard_sessions() {
     )
     .unwrap();
     let logs = dir.path().join("logs");
-    let mut sensor = Killed(
-        std::process::Command::new("ip")
-            .args(["netns", "exec", &ns, env!("CARGO_BIN_EXE_honeyscope")])
-            .args([
-                "sense",
-                "--tun",
-                "hse0",
-                "--route",
-                "--tz",
-                "UTC",
-                "--keep-root",
-            ])
-            .arg("--config")
-            .arg(&cfg)
-            .arg("--log-dir")
-            .arg(&logs)
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap(),
+    let sensor = tun_sensor(
+        &ns,
+        "hse0",
+        &[
+            "--keep-root".as_ref(),
+            "--config".as_ref(),
+            cfg.as_os_str(),
+            "--log-dir".as_ref(),
+            logs.as_os_str(),
+        ],
     );
-    for _ in 0..100 {
-        let out = std::process::Command::new("ip")
-            .args(["-n", &ns, "route", "show", "198.51.100.0/24"])
-            .output()
-            .unwrap();
-        if text(&out.stdout).contains("dev hse0") {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
     let client = std::process::Command::new("ip")
         .args(["netns", "exec", &ns, "python3", "-c"])
         .arg(
@@ -211,13 +183,7 @@ fn kernel_tcp_through_the_echo_and_discard_sessions() {
         "{said}"
     );
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &sensor.0.id().to_string()])
-        .status();
-    let status = sensor.0.wait().unwrap();
-    let mut report = String::new();
-    std::io::Read::read_to_string(sensor.0.stderr.as_mut().unwrap(), &mut report).unwrap();
-    assert!(status.success(), "{report}");
+    let report = sensor.terminate();
     let sessions = if lossy.is_some() { 1006 } else { 1005 };
     assert!(
         report.contains(&format!("{sessions} sessions (0 refused")),

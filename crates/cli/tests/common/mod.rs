@@ -162,6 +162,48 @@ impl Drop for Namespaces {
 /// A child process killed (and reaped) when dropped: a sensor a failing test leaves behind.
 pub struct Killed(pub Child);
 
+impl Killed {
+    /// SIGTERM, then the exit: what the process wrote on standard error (piped), after
+    /// asserting it exited cleanly.
+    pub fn terminate(mut self) -> String {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let status = self.0.wait().unwrap();
+        let mut report = String::new();
+        if let Some(err) = self.0.stderr.as_mut() {
+            std::io::Read::read_to_string(err, &mut report).unwrap();
+        }
+        assert!(status.success(), "{report}");
+        report
+    }
+}
+
+/// `honeyscope sense --tun DEV --route --tz UTC ARGS…` in namespace `ns` (stderr piped),
+/// once it has routed 198.51.100.0/24 to its device.
+pub fn tun_sensor(ns: &str, dev: &str, args: &[&std::ffi::OsStr]) -> Killed {
+    let sensor = Killed(
+        Command::new("ip")
+            .args(["netns", "exec", ns, env!("CARGO_BIN_EXE_honeyscope")])
+            .args(["sense", "--tun", dev, "--route", "--tz", "UTC"])
+            .args(args)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..100 {
+        let out = Command::new("ip")
+            .args(["-n", ns, "route", "show", "198.51.100.0/24"])
+            .output()
+            .unwrap();
+        if text(&out.stdout).contains(&format!("dev {dev}")) {
+            return sensor;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the sensor did not route 198.51.100.0/24 to {dev}");
+}
+
 impl Drop for Killed {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -181,6 +223,13 @@ impl Netns {
         }
         let ns = Netns(name);
         ip(&["-n", &ns.0, "link", "set", "lo", "up"]).then_some(ns)
+    }
+
+    /// Adds namespace `name` with the clients' own address, 203.0.113.1, on its loopback
+    /// (a TUN device holds no address).
+    pub fn with_client(name: String) -> Option<Netns> {
+        let ns = Netns::add(name)?;
+        ip(&["-n", &ns.0, "addr", "add", "203.0.113.1/32", "dev", "lo"]).then_some(ns)
     }
 }
 
