@@ -16,8 +16,7 @@ use honeyscope_wire::ethernet::Mac;
 use crate::config::Prefix;
 use crate::lan::{ArpConfig, Frame, Lan};
 use crate::source::{PacketSource, Recv, SourceStats};
-use crate::sys;
-use crate::tun::now_us;
+use crate::sys::{self, now_us};
 
 /// Why an interface could not be opened; each says what to do.
 #[derive(Debug, thiserror::Error)]

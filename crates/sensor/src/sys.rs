@@ -7,6 +7,13 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
+/// Microseconds since the epoch, now: the live sources' clock.
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
 /// Whether `name` can name a network interface: 1 to 15 bytes, no '/', whitespace or NUL.
 pub fn valid_interface_name(name: &str) -> bool {
     !name.is_empty()

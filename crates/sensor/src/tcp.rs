@@ -894,11 +894,16 @@ mod tests {
     const IRS: u32 = 1_000;
 
     fn conn(window: u16) -> Connection {
+        conn_from(IRS, window)
+    }
+
+    /// A connection whose peer started at `irs`.
+    fn conn_from(irs: u32, window: u16) -> Connection {
         Connection::accept(
             0,
             Handshake {
                 iss: ISS,
-                irs: IRS,
+                irs,
                 peer_mss: 1000,
                 wscale: None,
                 peer_window: window,
@@ -1205,17 +1210,7 @@ mod tests {
     #[test]
     fn out_of_order_data_joins_across_the_sequence_wrap() {
         let irs = 0xffff_fff0u32;
-        let mut c = Connection::accept(
-            0,
-            Handshake {
-                iss: ISS,
-                irs,
-                peer_mss: 1000,
-                wscale: None,
-                peer_window: 65_535,
-            },
-            Limits::default(),
-        );
+        let mut c = conn_from(irs, 65_535);
         let us = ISS.wrapping_add(1);
         let at = |off: u32| irs.wrapping_add(1).wrapping_add(off);
         // Bytes 8..16 straddle 2^32; 16..24 lie past it; 0..8 arrive last.

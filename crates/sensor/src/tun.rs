@@ -8,11 +8,11 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::process::Command;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::config::Prefix;
 use crate::source::{PacketSource, Recv, SourceStats};
-use crate::sys::{self, IfReq};
+use crate::sys::{self, now_us, IfReq};
 
 /// Packets the kernel may queue on the device for the sensor.
 pub const TX_QUEUE_LEN: u32 = 10_000;
@@ -187,11 +187,4 @@ impl PacketSource for Tun {
     fn describe(&self) -> String {
         format!("TUN device {}", self.name)
     }
-}
-
-/// Microseconds since the epoch, now.
-pub(crate) fn now_us() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64)
 }
