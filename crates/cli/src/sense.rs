@@ -12,7 +12,8 @@ use honeyscope_sensor::config::{Config, SEED_DEFAULT};
 use honeyscope_sensor::lan::{ArpConfig, ArpPolicy};
 use honeyscope_sensor::log::{DailyLog, EventLog};
 use honeyscope_sensor::offline::{self, REPLY_LINK};
-use honeyscope_sensor::source::PacketSource;
+use honeyscope_sensor::listen;
+use honeyscope_sensor::source::{NoPackets, PacketSource};
 use honeyscope_sensor::sys;
 use honeyscope_sensor::tun::Tun;
 use honeyscope_sensor::{live, Engine};
@@ -122,11 +123,14 @@ pub fn run(args: SenseArgs) -> Result<()> {
         args.tun.is_some(),
         args.interface.is_some(),
     ];
-    if sources.iter().filter(|&&s| s).count() != 1 {
+    let given = sources.iter().filter(|&&s| s).count();
+    let listen_only = given == 0 && !cfg.listen.is_empty();
+    if given > 1 || (given == 0 && !listen_only) {
         bail!(
             "say where packets come from, one of: --tun NAME (live, on a TUN device; --route \
              adds the config's prefixes to it), --interface NAME (live, on an Ethernet \
-             interface, answering ARP) or --pcap FILE (a capture) (docs/SENSOR.md)"
+             interface, answering ARP) or --pcap FILE (a capture); or give a config with \
+             [[listen]] entries to serve on kernel sockets only (docs/SENSOR.md)"
         );
     }
     let tz = LocalZone::named(&args.tz)?;
@@ -141,7 +145,7 @@ pub fn run(args: SenseArgs) -> Result<()> {
     let tz = std::sync::Arc::new(tz);
     let mut engine = Engine::new(cfg, &db, key);
 
-    if args.tun.is_some() || args.interface.is_some() {
+    if args.tun.is_some() || args.interface.is_some() || listen_only {
         return run_live(&args, &mut engine, &dir, tz);
     }
 
@@ -186,14 +190,16 @@ pub fn run(args: SenseArgs) -> Result<()> {
     Ok(())
 }
 
-/// The live sensor: open the source, bind the metrics port, drop root, run until a signal.
+/// The live sensor: open the source, bind the listeners and the metrics port, drop root,
+/// run until a signal.
 fn run_live(
     args: &SenseArgs,
     engine: &mut Engine<'_>,
     dir: &Path,
     tz: std::sync::Arc<LocalZone>,
 ) -> Result<()> {
-    if !sys::is_root() {
+    let claims = args.tun.is_some() || args.interface.is_some();
+    if claims && !sys::is_root() {
         bail!(
             "live sensing needs root (or CAP_NET_ADMIN and CAP_NET_RAW) to open the device; \
              it drops to --user after"
@@ -221,8 +227,21 @@ fn run_live(
             };
             Box::new(AfPacket::open(name, &engine.config().prefixes, arp)?)
         }
-        (None, None) => unreachable!("checked by the caller"),
+        (None, None) => Box::new(NoPackets),
     };
+    // Bound before dropping root, so privileged ports work too.
+    let listeners = listen::bind(&engine.config().listen)?;
+    let listening: Vec<String> = listeners
+        .iter()
+        .map(|b| {
+            let e = b.entry();
+            let shown = e
+                .reported_port
+                .map(|p| format!(", logged as port {p}"))
+                .unwrap_or_default();
+            format!("{} ({}{shown})", e.address, e.service.name())
+        })
+        .collect();
     if let Some(path) = &args.record {
         let f = File::create(path).with_context(|| format!("creating {}", path.display()))?;
         source = Box::new(
@@ -241,7 +260,7 @@ fn run_live(
         }
         None => None,
     };
-    if !args.keep_root {
+    if !args.keep_root && sys::is_root() {
         sys::give_to(dir, &args.user).with_context(|| {
             format!(
                 "giving the log directory {} to {:?}",
@@ -265,6 +284,21 @@ fn run_live(
             _ => "; answering ARP for claimed addresses no other host answers for",
         },
     };
+    let routes = if claims { routes } else { "" };
+    if !claims {
+        eprintln!(
+            "no --tun or --interface given, so no prefix is claimed: serving on kernel sockets \
+             only{}",
+            if args.config.is_none() {
+                " (the built-in config listens on loopback; see --print-config)"
+            } else {
+                ""
+            }
+        );
+    }
+    if !listening.is_empty() {
+        eprintln!("listening on {}", listening.join(", "));
+    }
     eprintln!(
         "sensing on {what}{routes}; honeyd-DATE.log, events-DATE.jsonl in {}; stop with Ctrl-C \
          or SIGTERM, reopen the logs with SIGHUP",
@@ -276,6 +310,7 @@ fn run_live(
     let r = live::run(
         engine,
         source.as_mut(),
+        listeners,
         log,
         args.queue,
         stop,
@@ -296,9 +331,18 @@ fn run_live(
         ),
         None => String::new(),
     };
+    let listen = match &r.listen {
+        Some(l) => format!(
+            "; kernel listeners: {} connections, {} refused (limits.sessions open), {} failed \
+             accepts, {} still open at the stop (their flow ends are not logged)",
+            l.accepted, l.refused, l.accept_errors, l.open
+        ),
+        None => String::new(),
+    };
     eprintln!(
         "{what}: {} packets ({} more dropped by the kernel); {}; {} replies sent, {} refused; \
-         {} events logged, {} dropped (queue full), {} log lines lost to write errors{}{lan}",
+         {} events logged, {} dropped (queue full), {} log lines lost to write errors{}{lan}\
+         {listen}; {} services ended by an error",
         r.received,
         r.kernel_drops.map_or("?".into(), |d| d.to_string()),
         r.engine,
@@ -311,6 +355,7 @@ fn run_live(
             .as_ref()
             .map(|e| format!(" ({e})"))
             .unwrap_or_default(),
+        r.service_errors,
     );
     Ok(())
 }

@@ -64,6 +64,8 @@ pub struct AfPacket {
     drops: std::cell::Cell<u64>,
     /// ARP frames the interface refused.
     arp_send_errors: u64,
+    /// Also ends a wait when readable ([`PacketSource::wake_on`]).
+    wake: Option<std::os::fd::RawFd>,
 }
 
 /// Largest frame we read (jumbo frames included).
@@ -152,6 +154,7 @@ impl AfPacket {
             pending: Vec::new(),
             drops: std::cell::Cell::new(0),
             arp_send_errors: 0,
+            wake: None,
         })
     }
 
@@ -264,7 +267,11 @@ impl PacketSource for AfPacket {
                 if left.is_zero() {
                     return Ok(Recv::Idle);
                 }
-                sys::wait_readable(self.fd.as_raw_fd(), wait)?;
+                if sys::wait_readable_or(self.fd.as_raw_fd(), self.wake, wait)?
+                    == sys::Waited::Woken
+                {
+                    return Ok(Recv::Idle);
+                }
                 continue;
             };
             let prefixes = &self.prefixes;
@@ -318,5 +325,9 @@ impl PacketSource for AfPacket {
 
     fn describe(&self) -> String {
         format!("interface {} ({})", self.name, self.lan.mac())
+    }
+
+    fn wake_on(&mut self, fd: std::os::fd::RawFd) {
+        self.wake = Some(fd);
     }
 }

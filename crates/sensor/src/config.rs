@@ -9,6 +9,7 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
+use honeyscope_services::Service;
 use honeyscope_wire::personality::{self, Personality};
 use serde::Deserialize;
 
@@ -237,6 +238,20 @@ pub struct Config {
     pub close: Close,
     /// Bounds.
     pub limits: Limits,
+    /// Services on ordinary kernel sockets.
+    pub listen: Vec<Listen>,
+}
+
+/// A `[[listen]]` entry: a service on an ordinary kernel socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listen {
+    /// Where to listen (`0.0.0.0:2323`, `[::]:2323`, `127.0.0.1:2323`).
+    pub address: std::net::SocketAddr,
+    /// What to serve.
+    pub service: Service,
+    /// The port the log shows instead of the listening one, for set-ups where a firewall
+    /// forwards port 23 to 2323 (Cowrie's `reported_port`).
+    pub reported_port: Option<u16>,
 }
 
 // The file's shape, before checking.
@@ -245,6 +260,7 @@ pub struct Config {
 struct RawConfig {
     sensor_id: Option<String>,
     data_dir: Option<String>,
+    #[serde(default)]
     prefixes: Vec<String>,
     default_template: Option<String>,
     close: Option<String>,
@@ -253,6 +269,16 @@ struct RawConfig {
     #[serde(default)]
     bind: Vec<RawBind>,
     limits: Option<RawLimits>,
+    #[serde(default)]
+    listen: Vec<RawListen>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawListen {
+    address: String,
+    service: String,
+    reported_port: Option<u16>,
 }
 
 #[derive(Deserialize)]
@@ -303,6 +329,17 @@ icmp = "open"
 "tcp/8080" = "http"
 "tcp/23" = "telnet"
 "tcp/2323" = "telnet"
+
+# Services on ordinary sockets: these run whether or not a prefix is claimed, and are all
+# the sensor serves when it is started without --tun or --interface. Loopback only, to
+# check a deployment; listen on 0.0.0.0 to face the Internet.
+[[listen]]
+address = "127.0.0.1:7007"
+service = "echo"
+
+[[listen]]
+address = "127.0.0.1:9009"
+service = "discard"
 "#;
 
 impl Config {
@@ -333,9 +370,51 @@ impl Config {
             }
             prefixes.push(prefix);
         }
-        if prefixes.is_empty() {
+        let mut listen = Vec::new();
+        for l in &raw.listen {
+            let address = l.address.parse().map_err(|_| {
+                at(
+                    &l.address,
+                    format!(
+                        "listen: {:?} is not an address and port (like \"0.0.0.0:2323\" or \"[::]:2323\")",
+                        l.address
+                    ),
+                )
+            })?;
+            let service = Service::named(&l.service).ok_or_else(|| {
+                at(
+                    &l.service,
+                    format!(
+                        "listen {}: no service {:?}; there are: {}",
+                        l.address,
+                        l.service,
+                        Service::ALL
+                            .iter()
+                            .map(|s| s.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?;
+            if let Some(other) = listen.iter().find(|o: &&Listen| o.address == address) {
+                return Err(at(
+                    &l.address,
+                    format!(
+                        "listen {address} is given twice (for {} too)",
+                        other.service.name()
+                    ),
+                ));
+            }
+            listen.push(Listen {
+                address,
+                service,
+                reported_port: l.reported_port,
+            });
+        }
+        if prefixes.is_empty() && listen.is_empty() {
             return Err(err(
-                "no prefixes: claim at least one, e.g. prefixes = [\"198.51.100.0/24\"]",
+                "no prefixes and no [[listen]] entries: claim a prefix, e.g. prefixes = \
+                 [\"198.51.100.0/24\"], or serve on a kernel socket with [[listen]]",
             ));
         }
         let mut templates = BTreeMap::new();
@@ -429,6 +508,8 @@ impl Config {
             Some(t) if templates.contains_key(&t) => t,
             Some(t) => return Err(at(&t, format!("default_template: no template {t:?}"))),
             None if templates.len() == 1 => templates.keys().next().cloned().unwrap_or_default(),
+            // Nothing is claimed, so no address needs a template.
+            None if prefixes.is_empty() => String::new(),
             None => {
                 return Err(err(
                     "default_template is missing: name the template for addresses no bind covers",
@@ -461,12 +542,21 @@ impl Config {
             default_template,
             close,
             limits,
+            listen,
         })
     }
 
     /// Whether we claim `ip`.
     pub fn claims(&self, ip: Ipv4Addr) -> bool {
         self.prefixes.iter().any(|p| p.contains(ip))
+    }
+
+    /// Whether some port runs a service on the TCP session layer.
+    pub fn uses_services(&self) -> bool {
+        let service = |a: &Action| matches!(a, Action::Service(s) if Service::named(s).is_some());
+        self.templates
+            .values()
+            .any(|t| service(&t.tcp) || t.tcp_ports.values().any(service))
     }
 
     /// The template of a claimed address.
@@ -503,6 +593,26 @@ mod tests {
         assert_eq!(t.tcp_action(6379), &Action::Block);
         assert_eq!(t.udp_action(53413), &Action::Block);
         assert_eq!(t.personality.name, "linux-2.6");
+        assert!(c.listen.iter().all(|l| l.address.ip().is_loopback()));
+        assert_eq!(c.listen[0].service, Service::Echo);
+    }
+
+    #[test]
+    fn a_config_may_only_listen() {
+        let c = Config::parse(
+            "[[listen]]\naddress = \"[::]:2323\"\nservice = \"echo\"\nreported_port = 23\n",
+        )
+        .unwrap();
+        assert!(c.prefixes.is_empty() && c.templates.is_empty());
+        assert!(!c.claims("198.51.100.7".parse().unwrap()));
+        assert_eq!(
+            c.listen,
+            [Listen {
+                address: "[::]:2323".parse().unwrap(),
+                service: Service::Echo,
+                reported_port: Some(23),
+            }]
+        );
     }
 
     #[test]
@@ -545,7 +655,9 @@ template = "a"
             ("prefixes = [\"198.51.100.0/24\"]\nbogus = 1\n", "line 2: unknown field `bogus`"),
             ("prefixes = [\"198.51.100.0/24\"]\n[templates.a]\npersonality = \"linux-5\"\n[[bind]]\naddresses = \"10.0.0.0/8\"\ntemplate = \"a\"\n", "line 5: bind 10.0.0.0/8 is outside every claimed prefix"),
             ("prefixes = [\"198.51.100.0/24\", \"198.51.100.128/25\"]\n", "overlaps"),
-            ("prefixes = []\n", "no prefixes"),
+            ("prefixes = []\n", "no prefixes and no [[listen]] entries"),
+            ("[[listen]]\naddress = \"0.0.0.0\"\nservice = \"echo\"\n", "line 2: listen: \"0.0.0.0\" is not an address and port"),
+            ("[[listen]]\naddress = \"0.0.0.0:23\"\nservice = \"ssh\"\n", "line 3: listen 0.0.0.0:23: no service \"ssh\"; there are: echo, discard"),
         ] {
             let e = Config::parse(text).unwrap_err().to_string();
             assert!(e.starts_with(want) || e.contains(want), "{e}\n  want {want}");

@@ -27,7 +27,8 @@ mod sessions;
 
 use crate::config::{Action, Close, Config};
 use crate::os_cache::OsCache;
-use sessions::{tsval_with_shift, SessionService, Sessions};
+use honeyscope_services::Service;
+use sessions::{tsval_with_shift, Sessions};
 
 /// How long a source's OS label is kept: 5 minutes, as Honeyd does.
 const OS_TTL_US: i64 = 5 * 60 * 1_000_000;
@@ -104,7 +105,7 @@ struct Flow {
 }
 
 /// A flow's key: client address and port, our address and port.
-type FlowKey = (Ipv4Addr, u16, Ipv4Addr, u16);
+pub(crate) type FlowKey = (Ipv4Addr, u16, Ipv4Addr, u16);
 
 /// What one call produced: IPv4 datagrams to send, and events to log.
 #[derive(Debug, Default)]
@@ -294,6 +295,7 @@ impl<'db> Engine<'db> {
     /// Ends flows that have waited `flow_idle_secs` for a payload since their handshake.
     /// Cheap enough to call after every packet: it only looks at flows that are due.
     pub fn poll(&mut self, now_us: i64, out: &mut Output) {
+        self.sessions_ready(now_us, out);
         self.sessions_poll(now_us, out);
         let idle = self.cfg.limits.flow_idle_secs as i64 * 1_000_000;
         while let Some(&(started, _)) = self.flow_order.front() {
@@ -366,7 +368,7 @@ impl<'db> Engine<'db> {
             return;
         }
         let session = match action {
-            Action::Service(name) => SessionService::named(name),
+            Action::Service(name) => Service::named(name),
             _ => None,
         };
         let now_secs = (now_us.max(0) / 1_000_000) as u64;

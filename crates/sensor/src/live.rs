@@ -5,13 +5,14 @@
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, TryRecvError, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use honeyscope_event::Event;
 
 use crate::engine::Stats;
 use crate::lan::LanStats;
+use crate::listen;
 use crate::log::EventSink;
 use crate::source::{self, PacketSource};
 
@@ -49,20 +50,68 @@ pub struct LiveReport {
     pub lan: Option<LanStats>,
     /// ARP frames the interface refused.
     pub link_send_errors: u64,
+    /// The kernel listeners' counters, when there are listeners.
+    pub listen: Option<ListenReport>,
+    /// Services that ended with an error (a reset, a timeout).
+    pub service_errors: u64,
+}
+
+/// The kernel listeners' counters ([`crate::listen::ListenStats`]), as they stood.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ListenReport {
+    /// Connections accepted.
+    pub accepted: u64,
+    /// Connections closed at once: `limits.sessions` were open.
+    pub refused: u64,
+    /// Failed accepts.
+    pub accept_errors: u64,
+    /// Connections open now (at the end: still open when the sensor stopped; their flow
+    /// ends are not in the log).
+    pub open: u64,
 }
 
 /// Runs `source` through `engine` until `stop` is set, with events queued (at most `queue`
-/// batches waiting) for a writer thread. On stop, ends the open flows and flushes the log.
-/// When `metrics` is given, the counters are published there every [`TICK`] or so.
+/// batches waiting) for a writer thread, and serves `listeners` (bound already) on the
+/// engine's service host, their events into the same queue. On stop, ends the open flows
+/// and flushes the log. When `metrics` is given, the counters are published there every
+/// [`TICK`] or so.
 pub fn run<S: PacketSource + ?Sized>(
     engine: &mut crate::Engine<'_>,
     source: &mut S,
+    listeners: Vec<listen::Bound>,
     mut log: Box<dyn EventSink>,
     queue: usize,
     stop: &AtomicBool,
     metrics: Option<&crate::metrics::Shared>,
 ) -> io::Result<LiveReport> {
     let (tx, rx) = sync_channel::<Vec<Event>>(queue.max(1));
+    // The listeners' way into the queue, closed before the writer is joined (their tasks
+    // may outlive the run).
+    let listener_tx = Arc::new(Mutex::new(Some(tx.clone())));
+    // Events the listeners queued, and dropped (queue full, or after the stop).
+    let listener_counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+    let listening = if listeners.is_empty() {
+        None
+    } else {
+        let host = engine.services()?.clone();
+        let (sink_tx, counts) = (listener_tx.clone(), listener_counts.clone());
+        let sink: listen::EventSink = Arc::new(move |ev| {
+            let sent = sink_tx
+                .lock()
+                .ok()
+                .and_then(|tx| tx.as_ref().map(|tx| tx.try_send(vec![ev]).is_ok()));
+            counts[usize::from(sent != Some(true))].fetch_add(1, Ordering::Relaxed);
+        });
+        let cfg = engine.config();
+        let sensor = cfg.sensor_id.as_deref().map(Arc::from);
+        Some(listen::serve(
+            &host,
+            listeners,
+            cfg.limits.sessions,
+            sensor,
+            sink,
+        ))
+    };
     let logged = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let writer = {
@@ -119,20 +168,32 @@ pub fn run<S: PacketSource + ?Sized>(
                     queued: u64,
                     dropped: u64| {
         let s = source.stats();
+        let listen = listening.as_ref().map(|l| ListenReport {
+            accepted: l.accepted.load(Ordering::Relaxed),
+            refused: l.refused.load(Ordering::Relaxed),
+            accept_errors: l.accept_errors.load(Ordering::Relaxed),
+            open: l.open.load(Ordering::Relaxed) as u64,
+        });
+        let [listener_queued, listener_dropped] =
+            [0, 1].map(|i| listener_counts[i].load(Ordering::Relaxed));
         *report = LiveReport {
             engine: engine.stats().clone(),
             received: d.received,
             sent: d.sent,
             send_errors: d.send_errors,
             logged: logged.load(Ordering::Relaxed),
-            dropped,
+            dropped: dropped + listener_dropped,
             write_failed: failed.load(Ordering::Relaxed),
             write_error: None,
-            queued,
+            queued: queued + listener_queued,
             open_flows: (engine.open_flows() + engine.open_sessions()) as u64,
             kernel_drops: s.kernel_drops,
             lan: s.lan,
             link_send_errors: s.link_send_errors,
+            listen,
+            service_errors: engine
+                .service_host()
+                .map_or(0, |h| h.stats().errors.load(Ordering::Relaxed)),
         };
         if let Some(m) = metrics {
             if let Ok(mut shared) = m.lock() {
@@ -163,6 +224,9 @@ pub fn run<S: PacketSource + ?Sized>(
         },
     )?;
     drop(tx);
+    if let Ok(mut l) = listener_tx.lock() {
+        l.take();
+    }
     let write_error = writer
         .join()
         .unwrap_or(Some("the log writer panicked".into()));

@@ -130,6 +130,39 @@ pub fn render(r: &LiveReport) -> String {
         "gauge",
         &[("", r.open_flows)],
     );
+    metric(
+        "tcp_sessions_total",
+        "TCP sessions on claimed addresses: opened, and refused (the table was full).",
+        "counter",
+        &[
+            ("outcome=\"opened\"", s.sessions),
+            ("outcome=\"refused\"", s.sessions_refused),
+        ],
+    );
+    metric(
+        "service_errors_total",
+        "Services that ended with an error (the client reset, a timeout).",
+        "counter",
+        &[("", r.service_errors)],
+    );
+    if let Some(l) = &r.listen {
+        metric(
+            "listener_connections_total",
+            "Connections to the kernel listeners, by outcome.",
+            "counter",
+            &[
+                ("outcome=\"accepted\"", l.accepted),
+                ("outcome=\"refused\"", l.refused),
+                ("outcome=\"accept_error\"", l.accept_errors),
+            ],
+        );
+        metric(
+            "listener_connections",
+            "Connections to the kernel listeners open now.",
+            "gauge",
+            &[("", l.open)],
+        );
+    }
     if let Some(d) = r.kernel_drops {
         metric(
             "device_drops_total",

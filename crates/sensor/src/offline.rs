@@ -106,6 +106,10 @@ impl<R: Read, W: Write> PacketSource for CaptureSource<'_, R, W> {
         })
     }
 
+    fn replays(&self) -> bool {
+        true
+    }
+
     fn now_us(&self) -> i64 {
         self.last_us
     }

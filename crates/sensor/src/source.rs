@@ -10,6 +10,7 @@
 
 use std::io::{self, Write};
 use std::ops::Range;
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -67,6 +68,16 @@ pub trait PacketSource {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+    /// Also ends a wait in [`PacketSource::recv`] (with [`Recv::Idle`]) when `fd` is
+    /// readable: the services' ready list. Sources that do not wait need not.
+    fn wake_on(&mut self, fd: RawFd) {
+        let _ = fd;
+    }
+    /// Whether this is a replay (a capture): then the loop lets the services finish what
+    /// each packet gave them before the next, so every run gives the same replies.
+    fn replays(&self) -> bool {
+        false
+    }
 }
 
 impl<S: PacketSource + ?Sized> PacketSource for Box<S> {
@@ -87,6 +98,12 @@ impl<S: PacketSource + ?Sized> PacketSource for Box<S> {
     }
     fn flush(&mut self) -> io::Result<()> {
         (**self).flush()
+    }
+    fn wake_on(&mut self, fd: RawFd) {
+        (**self).wake_on(fd)
+    }
+    fn replays(&self) -> bool {
+        (**self).replays()
     }
 }
 
@@ -136,6 +153,36 @@ impl<S: PacketSource, W: Write> PacketSource for Recording<S, W> {
         self.inner.flush()?;
         self.capture.flush()
     }
+    fn wake_on(&mut self, fd: RawFd) {
+        self.inner.wake_on(fd)
+    }
+    fn replays(&self) -> bool {
+        self.inner.replays()
+    }
+}
+
+/// No packets at all: the sensor claims nothing and serves only its kernel listeners
+/// (`[[listen]]`). Each wait just passes.
+#[derive(Debug, Default)]
+pub struct NoPackets;
+
+impl PacketSource for NoPackets {
+    fn recv(&mut self, _buf: &mut [u8], timeout: Duration) -> io::Result<Recv> {
+        std::thread::sleep(timeout);
+        Ok(Recv::Idle)
+    }
+    fn send(&mut self, _packet: &[u8]) -> io::Result<()> {
+        Err(io::Error::other("no packet source to send on"))
+    }
+    fn now_us(&self) -> i64 {
+        crate::sys::now_us()
+    }
+    fn stats(&self) -> SourceStats {
+        SourceStats::default()
+    }
+    fn describe(&self) -> String {
+        "kernel sockets only (no prefix claimed)".into()
+    }
 }
 
 /// What [`drive`] counted.
@@ -147,7 +194,13 @@ pub struct Drive {
     pub sent: u64,
     /// Replies the source refused (counted, not retried).
     pub send_errors: u64,
+    /// Replay only: packets after which a service was still busy when the loop stopped
+    /// waiting for it ([`SETTLE_PATIENCE`]); its replies may differ from run to run.
+    pub unsettled: u64,
 }
+
+/// How long a replay waits, after a packet, for the services to finish with it.
+pub const SETTLE_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Runs `source` through `engine` until the source ends or `stop` is set, then ends the
 /// flows still open. Replies go back to the source; each packet's events go to `events`,
@@ -167,12 +220,20 @@ pub fn drive<S: PacketSource + ?Sized>(
     let mut d = Drive::default();
     let mut buf = vec![0u8; crate::MAX_PACKET];
     let mut out = Output::default();
+    let replay = source.replays();
+    if engine.config().uses_services() {
+        let host = engine.services()?;
+        source.wake_on(host.ready().wake_fd());
+    }
     while !stop.load(Ordering::Relaxed) {
         match source.recv(&mut buf, idle)? {
             Recv::Packet { range, ts_us } => {
                 d.received += 1;
                 engine.poll(ts_us, &mut out);
                 engine.packet(ts_us, buf.get(range).unwrap_or_default(), &mut out);
+                if replay && !engine.settle(ts_us, &mut out, SETTLE_PATIENCE) {
+                    d.unsettled += 1;
+                }
             }
             Recv::Idle => engine.poll(source.now_us(), &mut out),
             Recv::End => break,

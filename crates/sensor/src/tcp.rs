@@ -656,7 +656,7 @@ impl Connection {
 
     /// Queues `data` to send; how much of it fit in the send buffer.
     pub fn write(&mut self, data: &[u8]) -> usize {
-        if self.fin_queued || !matches!(self.state, State::Established | State::CloseWait) {
+        if self.write_closed() {
             return 0;
         }
         let n = data
@@ -666,9 +666,15 @@ impl Connection {
         n
     }
 
+    /// Whether our side is shut ([`Connection::close`], or the connection is past it):
+    /// writes take nothing.
+    pub fn write_closed(&self) -> bool {
+        self.fin_queued || !matches!(self.state, State::Established | State::CloseWait)
+    }
+
     /// Room left in the send buffer.
     pub fn send_room(&self) -> usize {
-        if self.fin_queued || !matches!(self.state, State::Established | State::CloseWait) {
+        if self.write_closed() {
             return 0;
         }
         self.limits.tx_buffer.saturating_sub(self.tx.len())
@@ -866,6 +872,17 @@ impl Connection {
     fn abort_for(&mut self, reason: CloseReason) {
         self.rst_pending = true;
         self.close_with(reason);
+    }
+
+    /// Whether [`Connection::poll_transmit`] may have something to send: what a driver
+    /// asks after the service read or wrote, to know whether to run the connection again.
+    pub fn wants_transmit(&self) -> bool {
+        let unsent = (self.snd_nxt.wrapping_sub(self.snd_una) as usize) < self.tx.len();
+        self.rst_pending
+            || self.ack_pending
+            || self.retransmit
+            || unsent
+            || (self.fin_queued && self.fin_seq.is_none())
     }
 
     /// The next event for the service.

@@ -6,7 +6,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::process::Command;
 use std::time::Duration;
 
@@ -21,6 +21,8 @@ pub const TX_QUEUE_LEN: u32 = 10_000;
 pub struct Tun {
     file: File,
     name: String,
+    /// Also ends a wait when readable ([`PacketSource::wake_on`]).
+    wake: Option<RawFd>,
 }
 
 /// Why a TUN device could not be set up; each says what to do.
@@ -82,6 +84,7 @@ impl Tun {
         let tun = Tun {
             file,
             name: name.to_string(),
+            wake: None,
         };
         // Bursts (a scan sweeping the prefix, a thousand FINs at once) overflow the default
         // 500 packets; the kernel counts what still overflows (`kernel_drops`).
@@ -129,7 +132,10 @@ impl Tun {
                 Ok(n) => return Ok(Some(n)),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(None),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if attempt == 1 || !sys::wait_readable(self.file.as_raw_fd(), timeout)? {
+                    if attempt == 1
+                        || sys::wait_readable_or(self.file.as_raw_fd(), self.wake, timeout)?
+                            != sys::Waited::Readable
+                    {
                         return Ok(None);
                     }
                 }
@@ -186,5 +192,9 @@ impl PacketSource for Tun {
 
     fn describe(&self) -> String {
         format!("TUN device {}", self.name)
+    }
+
+    fn wake_on(&mut self, fd: RawFd) {
+        self.wake = Some(fd);
     }
 }

@@ -1,8 +1,9 @@
 //! TCP sessions on the claimed addresses: a handshake that completes on a port whose
-//! service runs on the session layer becomes a [`Connection`] here. The engine routes the
-//! connection's segments to it, runs the service, and sends what it returns in the
-//! template's personality. `echo` and `discard` are the services so far (issue 6); Telnet
-//! and HTTP follow, on the same layer.
+//! template names a service becomes a [`Connection`] here, and the service runs on it as a
+//! task of the [`ServiceHost`], reading and writing a [`SessionStream`]. The engine routes
+//! the connection's segments to it, runs its timers, and sends what it returns in the
+//! template's personality; it steps a session again when the service has read or written
+//! (the host's ready list).
 //!
 //! The table is bounded (`limits.sessions`). When it is full, a new handshake is answered
 //! with RST and counted: the sessions already open keep going, because a flood of new
@@ -19,40 +20,23 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::net::{SocketAddr, SocketAddrV4};
+use std::sync::Arc;
 
 use honeyscope_event::PacketKind;
+use honeyscope_services::{ConnInfo, Service};
 use honeyscope_wire::personality::{Offered, OptionStyle, Personality};
 use honeyscope_wire::reply::{self, Segment};
 
 use super::{Engine, FlowKey, Output, TcpIn};
+use crate::host::ServiceHost;
+use crate::stream::{SessionStream, Shared};
 use crate::tcp::{self, Connection, Event as TcpEvent, Handshake};
 
-/// The services that run on the session layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum SessionService {
-    /// Sends back what it receives.
-    Echo,
-    /// Reads and drops what it receives.
-    Discard,
-}
-
-impl SessionService {
-    /// The session-layer service a config name stands for, if it is one.
-    pub(super) fn named(name: &str) -> Option<SessionService> {
-        match name {
-            "echo" => Some(SessionService::Echo),
-            "discard" => Some(SessionService::Discard),
-            _ => None,
-        }
-    }
-}
-
 pub(super) struct Session {
-    conn: Connection,
-    service: SessionService,
+    /// The connection, shared with the service's stream.
+    shared: Arc<Shared>,
     personality: &'static Personality,
-    /// The client sent FIN: the service closes once it has read everything.
-    peer_done: bool,
     /// The due time of this session's live entry in `Sessions::timers`.
     scheduled: Option<i64>,
 }
@@ -67,6 +51,10 @@ pub(super) struct Sessions {
     /// session's `scheduled`; others are skipped when they come up, so rescheduling
     /// costs no search.
     timers: BinaryHeap<Reverse<(i64, FlowKey)>>,
+    /// Where the services run; started with the first session, or by the driver.
+    host: Option<ServiceHost>,
+    /// The host's ready list, taken.
+    ready: Vec<FlowKey>,
 }
 
 /// How long a SYN cookie stays valid (three 64-second slots), and so how long a closed
@@ -104,20 +92,26 @@ impl Engine<'_> {
     pub(super) fn session_open(
         &mut self,
         now_us: i64,
-        service: SessionService,
+        service: Service,
         s: &TcpIn<'_>,
         client_mss: u16,
-        os: Option<std::sync::Arc<str>>,
+        os: Option<Arc<str>>,
         out: &mut Output,
     ) {
         let key: FlowKey = (s.src, s.sport, s.dst, s.dport);
         let p = self.cfg.template_for(s.dst).personality;
-        if self.sessions.table.len() >= self.cfg.limits.sessions {
+        let full = self.sessions.table.len() >= self.cfg.limits.sessions;
+        let host = match self.services() {
+            Ok(h) if !full => Some(h.clone()),
+            _ => None,
+        };
+        let Some(host) = host else {
+            // Full, or the services' runtime could not start (counted as refused too).
             self.stats.sessions_refused += 1;
             self.send(p, out, s, s.ack, 0, tcp::flag::RST, 0, &[]);
             self.stats.resets += 1;
             return;
-        }
+        };
         let offered = Offered::from_options(s.options);
         // Scaling is on when the client offered it: then our SYN+ACK offered ours.
         // Scaling was offered both ways only where the client sent timestamps and a
@@ -150,13 +144,17 @@ impl Engine<'_> {
         let mut ev = self.flow_record(now_us, key, PacketKind::FlowStart);
         ev.os = os;
         self.push(out, ev);
+        let shared = Shared::new(conn, key, host.ready().clone());
+        let info = ConnInfo {
+            peer: SocketAddr::V4(SocketAddrV4::new(s.src, s.sport)),
+            local: SocketAddr::V4(SocketAddrV4::new(s.dst, s.dport)),
+        };
+        host.serve(service, SessionStream::new(shared.clone()), info, |_| {});
         self.sessions.table.insert(
             key,
             Session {
-                conn,
-                service,
+                shared,
                 personality: p,
-                peer_done: false,
                 scheduled: None,
             },
         );
@@ -168,7 +166,7 @@ impl Engine<'_> {
     pub(super) fn session_segment(&mut self, now_us: i64, s: &TcpIn<'_>, out: &mut Output) {
         let key: FlowKey = (s.src, s.sport, s.dst, s.dport);
         if let Some(sess) = self.sessions.table.get_mut(&key) {
-            sess.conn.segment(
+            sess.shared.lock().conn.segment(
                 now_us,
                 &tcp::SegmentIn {
                     seq: s.seq,
@@ -182,48 +180,35 @@ impl Engine<'_> {
         self.session_step(now_us, key, out);
     }
 
-    /// Runs the service, sends what the connection has to send, and ends the session if
-    /// it is over.
+    /// Sends what the session's connection has to send, wakes its service if it has
+    /// something to do, and ends the session if it is over.
     fn session_step(&mut self, now_us: i64, key: FlowKey, out: &mut Output) {
         let Some(sess) = self.sessions.table.get_mut(&key) else {
             return;
         };
-        let mut buf = [0u8; 4096];
-        let mut closed = None;
-        while let Some(ev) = sess.conn.poll_event() {
+        let p = sess.personality;
+        let shared = sess.shared.clone();
+        let mut st = shared.lock();
+        st.dequeued();
+        let mut segments = Vec::new();
+        while let Some(seg) = st.conn.poll_transmit(now_us) {
+            segments.push(seg);
+        }
+        while let Some(ev) = st.conn.poll_event() {
             match ev {
-                TcpEvent::PeerFinished => sess.peer_done = true,
-                TcpEvent::Closed(reason) => closed = Some(reason),
+                TcpEvent::PeerFinished => st.peer_done = true,
+                TcpEvent::Closed(reason) => st.closed = Some(reason),
                 TcpEvent::Readable | TcpEvent::Writable => {}
             }
         }
-        // The service: echo what fits back, or drop it.
-        match sess.service {
-            SessionService::Echo => loop {
-                let room = sess.conn.send_room().min(buf.len());
-                let n = sess.conn.read(&mut buf[..room]);
-                if n == 0 {
-                    break;
-                }
-                sess.conn.write(&buf[..n]);
-            },
-            SessionService::Discard => {
-                sess.conn.consume(usize::MAX);
-            }
+        let due = st.conn.poll_timeout();
+        let (rx, tx) = (st.conn.bytes_in, st.conn.bytes_out);
+        let over = st.closed.is_some() || st.conn.is_closed();
+        let wakers = st.due_wakers();
+        drop(st);
+        for w in wakers.into_iter().flatten() {
+            w.wake();
         }
-        if sess.peer_done && sess.conn.readable() == 0 {
-            // The client is done sending and the service has read it all: the service is
-            // done too, once its bytes are out.
-            sess.conn.close();
-        }
-        let p = sess.personality;
-        let mut segments = Vec::new();
-        while let Some(seg) = sess.conn.poll_transmit(now_us) {
-            segments.push(seg);
-        }
-        let due = sess.conn.poll_timeout();
-        let (rx, tx) = (sess.conn.bytes_in, sess.conn.bytes_out);
-        let over = closed.is_some() || sess.conn.is_closed();
         for seg in segments {
             let (src, sport, dst, dport) = key;
             let id = self.ip_id(p, dst, p.df);
@@ -282,9 +267,11 @@ impl Engine<'_> {
             }
             sess.scheduled = None;
             // A timer that moved later since is scheduled again by the step.
-            if sess.conn.poll_timeout().is_some_and(|due| due <= now_us) {
-                sess.conn.handle_timeout(now_us);
+            let mut st = sess.shared.lock();
+            if st.conn.poll_timeout().is_some_and(|due| due <= now_us) {
+                st.conn.handle_timeout(now_us);
             }
+            drop(st);
             self.session_step(now_us, key, out);
         }
     }
@@ -295,7 +282,7 @@ impl Engine<'_> {
         keys.sort_unstable();
         for key in keys {
             if let Some(sess) = self.sessions.table.get_mut(&key) {
-                sess.conn.abort();
+                sess.shared.lock().conn.abort();
             }
             self.session_step(now_us, key, out);
         }
@@ -304,5 +291,64 @@ impl Engine<'_> {
     /// Sessions open now.
     pub fn open_sessions(&self) -> usize {
         self.sessions.table.len()
+    }
+
+    /// Steps the sessions whose service read or wrote since the last call, in key order.
+    pub(super) fn sessions_ready(&mut self, now_us: i64, out: &mut Output) {
+        let Some(host) = &self.sessions.host else {
+            return;
+        };
+        let mut ready = std::mem::take(&mut self.sessions.ready);
+        host.ready().take(&mut ready);
+        ready.sort_unstable();
+        ready.dedup();
+        for &key in &ready {
+            self.session_step(now_us, key, out);
+        }
+        ready.clear();
+        self.sessions.ready = ready;
+    }
+
+    /// The services' runtime, if it has started.
+    pub fn service_host(&self) -> Option<&ServiceHost> {
+        self.sessions.host.as_ref()
+    }
+
+    /// The services' runtime, started on first use.
+    pub fn services(&mut self) -> std::io::Result<&ServiceHost> {
+        if self.sessions.host.is_none() {
+            let limits = honeyscope_services::Limits {
+                idle: std::time::Duration::from_secs(self.cfg.limits.session_idle_secs),
+            };
+            self.sessions.host = Some(ServiceHost::start(limits)?);
+        }
+        Ok(self
+            .sessions
+            .host
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("set above")))
+    }
+
+    /// Waits until every service has done what the last packets let it do, stepping the
+    /// sessions they wrote to, so a replay gives the same replies on every run. Gives up
+    /// after `patience` (a service busy for that long) and says so.
+    pub fn settle(&mut self, now_us: i64, out: &mut Output, patience: std::time::Duration) -> bool {
+        let Some(host) = self.sessions.host.clone() else {
+            return true;
+        };
+        let start = std::time::Instant::now();
+        loop {
+            // Every task waits first: then the ready list is complete for this round.
+            while host.running() > 0 {
+                if start.elapsed() > patience {
+                    return false;
+                }
+                std::thread::yield_now();
+            }
+            if host.settled() {
+                return true;
+            }
+            self.sessions_ready(now_us, out);
+        }
     }
 }

@@ -1,0 +1,332 @@
+//! Kernel listeners: the `[[listen]]` entries serve the same services on ordinary sockets,
+//! for hosts where no TUN device or raw socket may be used, and for port-forwarded set-ups
+//! (`reported_port` is the port the log shows, as Cowrie's `reported_port` is).
+//!
+//! A connection is logged as the sessions on claimed addresses are: a flow start (`S`)
+//! when it is accepted, and a flow end (`E`) with the bytes received and sent. The kernel
+//! completed the handshake, so there is no SYN to fingerprint: these events carry no OS.
+//! Connections open at once are bounded (`limits.sessions`, counted apart from the
+//! sessions on claimed addresses); one beyond it is closed at once and counted.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use honeyscope_event::{Event, PacketEvent, PacketKind, Timestamp};
+use honeyscope_services::{ConnInfo, Service};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::config::Listen;
+use crate::host::ServiceHost;
+
+/// Where listener events go: the sensor's log queue.
+pub type EventSink = Arc<dyn Fn(Event) + Send + Sync>;
+
+/// What the listeners counted.
+#[derive(Debug, Default)]
+pub struct ListenStats {
+    /// Connections accepted and served.
+    pub accepted: AtomicU64,
+    /// Connections closed at once because `limits.sessions` were open.
+    pub refused: AtomicU64,
+    /// Failed accepts (out of descriptors, …), each followed by a short pause.
+    pub accept_errors: AtomicU64,
+    /// Connections open now.
+    pub open: AtomicUsize,
+}
+
+/// A listener bound (before the sensor drops root, so privileged ports work), not yet
+/// serving.
+pub struct Bound {
+    listener: StdListener,
+    entry: Listen,
+}
+
+impl Bound {
+    /// The address it is bound to (the port the kernel chose, for port 0).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The entry it serves.
+    pub fn entry(&self) -> &Listen {
+        &self.entry
+    }
+}
+
+/// Binds every entry; the first that fails says which and why.
+pub fn bind(entries: &[Listen]) -> io::Result<Vec<Bound>> {
+    entries
+        .iter()
+        .map(|e| {
+            let listener = StdListener::bind(e.address).map_err(|err| {
+                io::Error::new(
+                    err.kind(),
+                    format!(
+                        "listening on {} for {}: {err}{}",
+                        e.address,
+                        e.service.name(),
+                        match err.kind() {
+                            io::ErrorKind::AddrInUse => " (another program has the port)",
+                            io::ErrorKind::PermissionDenied =>
+                                " (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
+                            _ => "",
+                        }
+                    ),
+                )
+            })?;
+            listener.set_nonblocking(true)?;
+            Ok(Bound {
+                listener,
+                entry: e.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Serves `bound` on `host` until the host stops. `max_open` bounds the connections open
+/// at once; `sensor` goes into every event.
+pub fn serve(
+    host: &ServiceHost,
+    bound: Vec<Bound>,
+    max_open: usize,
+    sensor: Option<Arc<str>>,
+    events: EventSink,
+) -> Arc<ListenStats> {
+    let stats = Arc::new(ListenStats::default());
+    for b in bound {
+        let (host2, stats, sensor, events) =
+            (host.clone(), stats.clone(), sensor.clone(), events.clone());
+        host.handle().spawn(async move {
+            let listener = match tokio::net::TcpListener::from_std(b.listener) {
+                Ok(l) => l,
+                Err(_) => {
+                    stats.accept_errors.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+            };
+            loop {
+                let (socket, peer) = match listener.accept().await {
+                    Ok(a) => a,
+                    Err(_) => {
+                        // Out of descriptors and the like: count, breathe, go on.
+                        stats.accept_errors.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                if stats.open.load(Ordering::Relaxed) >= max_open {
+                    stats.refused.fetch_add(1, Ordering::Relaxed);
+                    drop(socket);
+                    continue;
+                }
+                let Ok(local) = socket.local_addr() else {
+                    continue;
+                };
+                let _ = socket.set_nodelay(true);
+                stats.accepted.fetch_add(1, Ordering::Relaxed);
+                stats.open.fetch_add(1, Ordering::Relaxed);
+                let reported =
+                    SocketAddr::new(local.ip(), b.entry.reported_port.unwrap_or(local.port()));
+                let info = ConnInfo {
+                    peer,
+                    local: reported,
+                };
+                let flow = |kind| flow_event(kind, &info, sensor.clone());
+                events(Event::Packet(flow(PacketKind::FlowStart)));
+                let (stats, events) = (stats.clone(), events.clone());
+                let sensor = sensor.clone();
+                host2.serve(
+                    b.entry.service,
+                    Counted::new(socket),
+                    info,
+                    move |stream: &Counted<tokio::net::TcpStream>| {
+                        let mut end = flow_event(PacketKind::FlowEnd, &info, sensor);
+                        end.rx_bytes = Some(stream.rx);
+                        end.tx_bytes = Some(stream.tx);
+                        events(Event::Packet(end));
+                        stats.open.fetch_sub(1, Ordering::Relaxed);
+                    },
+                );
+            }
+        });
+    }
+    stats
+}
+
+/// A TCP flow record for a listener connection, stamped now.
+fn flow_event(kind: PacketKind, info: &ConnInfo, sensor: Option<Arc<str>>) -> PacketEvent {
+    let time = Timestamp::from_micros(crate::sys::now_us()).unwrap_or_default();
+    let mut ev = PacketEvent::new(time, kind, 6, info.peer.ip(), info.local.ip());
+    ev.sport = Some(info.peer.port());
+    ev.dport = Some(info.local.port());
+    ev.sensor = sensor;
+    ev
+}
+
+/// A stream that counts the bytes each way, for the flow end's `rx` and `tx`.
+pub struct Counted<S> {
+    inner: S,
+    /// Bytes read from the client.
+    pub rx: u64,
+    /// Bytes written to it.
+    pub tx: u64,
+}
+
+impl<S> Counted<S> {
+    /// Counts `inner`'s bytes.
+    pub fn new(inner: S) -> Self {
+        Counted {
+            inner,
+            rx: 0,
+            tx: 0,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        self.rx += (buf.filled().len() - before) as u64;
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, data);
+        if let Poll::Ready(Ok(n)) = r {
+            self.tx += n as u64;
+        }
+        r
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The services a listener may name.
+pub fn service_names() -> String {
+    Service::ALL
+        .iter()
+        .map(|s| s.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    #[test]
+    fn serves_echo_on_a_kernel_socket_and_logs_both_ends() {
+        let host = ServiceHost::start(honeyscope_services::Limits::default()).unwrap();
+        let entry = Listen {
+            address: "127.0.0.1:0".parse().unwrap(),
+            service: Service::Echo,
+            reported_port: Some(7),
+        };
+        let bound = bind(&[entry]).unwrap();
+        let addr = bound[0].local_addr().unwrap();
+        let got: Arc<Mutex<Vec<Event>>> = Arc::default();
+        let sink = got.clone();
+        let stats = serve(
+            &host,
+            bound,
+            10,
+            Some("t".into()),
+            Arc::new(move |ev| sink.lock().unwrap().push(ev)),
+        );
+        let mut c = std::net::TcpStream::connect(addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        c.write_all(b"hello").unwrap();
+        c.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut back = Vec::new();
+        c.read_to_end(&mut back).unwrap();
+        assert_eq!(back, b"hello");
+        let t = std::time::Instant::now();
+        while got.lock().unwrap().len() < 2 {
+            assert!(t.elapsed() < Duration::from_secs(5), "no flow end logged");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let evs = got.lock().unwrap();
+        let [Event::Packet(s), Event::Packet(e)] = &evs[..] else {
+            panic!("{evs:?}")
+        };
+        assert_eq!(
+            (s.kind, e.kind),
+            (PacketKind::FlowStart, PacketKind::FlowEnd)
+        );
+        assert_eq!(s.dport, Some(7), "the reported port");
+        assert_eq!(s.sport, Some(c.local_addr().unwrap().port()));
+        assert_eq!((e.rx_bytes, e.tx_bytes), (Some(5), Some(5)));
+        assert_eq!(s.sensor.as_deref(), Some("t"));
+        assert_eq!(stats.accepted.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn a_connection_beyond_the_cap_is_closed_and_counted() {
+        let host = ServiceHost::start(honeyscope_services::Limits::default()).unwrap();
+        let entry = Listen {
+            address: "127.0.0.1:0".parse().unwrap(),
+            service: Service::Discard,
+            reported_port: None,
+        };
+        let bound = bind(&[entry]).unwrap();
+        let addr = bound[0].local_addr().unwrap();
+        let stats = serve(&host, bound, 1, None, Arc::new(|_| {}));
+        let _first = std::net::TcpStream::connect(addr).unwrap();
+        let t = std::time::Instant::now();
+        while stats.accepted.load(Ordering::Relaxed) < 1 {
+            assert!(t.elapsed() < Duration::from_secs(5));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let mut second = std::net::TcpStream::connect(addr).unwrap();
+        second
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = [0u8; 1];
+        // Closed by the sensor: end of stream (or a reset).
+        assert!(matches!(second.read(&mut buf), Ok(0) | Err(_)));
+        assert_eq!(stats.refused.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn a_port_in_use_is_named_in_the_error() {
+        let taken = StdListener::bind("127.0.0.1:0").unwrap();
+        let entry = Listen {
+            address: taken.local_addr().unwrap(),
+            service: Service::Echo,
+            reported_port: None,
+        };
+        let Err(e) = bind(&[entry]) else {
+            panic!("bound a port in use")
+        };
+        let msg = e.to_string();
+        assert!(msg.contains("another program has the port"), "{msg}");
+        assert!(
+            msg.contains(&taken.local_addr().unwrap().to_string()),
+            "{msg}"
+        );
+    }
+}
