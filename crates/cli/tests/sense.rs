@@ -276,7 +276,14 @@ fn config_errors_and_the_missing_live_mode_are_one_clear_line() {
         err.contains("line 3: template t: unknown personality \"beos\""),
         "{err}"
     );
-    let out = honeyscope(&["sense"]);
+    // No source, and nothing to listen on: say what to give. (The built-in config has
+    // listeners, so it serves them: tests/transports.rs.)
+    std::fs::write(
+        &cfg,
+        "prefixes = [\"198.51.100.0/24\"]\n[templates.t]\npersonality = \"linux-5\"\n",
+    )
+    .unwrap();
+    let out = honeyscope(&["sense", "--config", cfg.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("--pcap FILE"));
     let out = honeyscope(&["sense", "--print-config"]);

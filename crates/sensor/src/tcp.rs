@@ -1,4 +1,4 @@
-//! One TCP connection on a claimed address, sans-IO (issue 6, in progress): segments and
+//! One TCP connection on a claimed address, sans-IO: segments and
 //! time in; segments, bytes for the service and events out. A driver owns the packets and
 //! the clock, as quinn-proto's `Connection` leaves them to its endpoint.
 //!
@@ -14,12 +14,18 @@
 //! * retransmission on the RTO of RFC 6298, with exponential back-off and a retry limit;
 //! * zero-window probing (one byte, on the RTO schedule);
 //! * FIN and RST both ways, half-close, a short TIME-WAIT;
-//! * idle and total-lifetime limits, which end the connection with a RST.
+//! * idle and total-lifetime limits, which end the connection with a RST;
+//! * timestamps (RFC 7323) when the handshake had them: every segment echoes the newest
+//!   TSval of a segment not ahead of what we acknowledge. Without them the peer takes no
+//!   RTT sample from an ACK of retransmitted data (Karn), its back-off never resets, and
+//!   under loss it stalls for ever longer: the impaired-link test found that out.
 //!
 //! What it leaves out on purpose, and why:
 //!
-//! * SACK, timestamps, window-scale changes: the SYN+ACK was stateless, so what was agreed
-//!   is given to [`Connection::accept`] and never renegotiated;
+//! * SACK (a personality may still offer it, as the stack it imitates does; blocks are
+//!   ignored and the peer falls back to cumulative ACKs), PAWS, RTT samples from
+//!   timestamps, window-scale changes: the SYN+ACK was stateless, so what was agreed is
+//!   given to [`Connection::accept`] and kept small;
 //! * urgent data: the pointer is ignored, and urgent bytes are ordinary bytes;
 //! * RTO minimum of 200 ms, not RFC 6298's 1 s: the value Linux uses, so that a lossy link
 //!   does not stall a session for a second per loss;
@@ -97,6 +103,9 @@ pub struct Handshake {
     pub wscale: Option<(u8, u8)>,
     /// The window field of the peer's final ACK.
     pub peer_window: u16,
+    /// The peer's TSval on its final ACK, when both sides sent timestamps (RFC 7323):
+    /// then every segment carries them.
+    pub ts_recent: Option<u32>,
 }
 
 /// A segment that arrived for this connection (its addresses and ports already matched).
@@ -110,6 +119,8 @@ pub struct SegmentIn<'a> {
     pub flags: u8,
     /// Window field, unscaled.
     pub window: u16,
+    /// The timestamps option's TSval, if the segment has one.
+    pub tsval: Option<u32>,
     /// Payload.
     pub payload: &'a [u8],
 }
@@ -125,6 +136,9 @@ pub struct SegmentOut {
     pub flags: u8,
     /// Window field, already scaled down.
     pub window: u16,
+    /// When timestamps are on: the TSecr to send (the driver adds its own TSval, from a
+    /// clock that never goes back).
+    pub ts_ecr: Option<u32>,
     /// Payload.
     pub payload: Vec<u8>,
 }
@@ -246,6 +260,8 @@ pub struct Connection {
     /// The stream offset of a FIN that came beyond a gap.
     fin_at: Option<u64>,
     ack_pending: bool,
+    /// The TSval to echo, when timestamps are on.
+    ts_recent: Option<u32>,
     /// In-order segments received since our last ACK.
     unacked_segments: u32,
     /// When a delayed ACK is due.
@@ -275,7 +291,9 @@ impl Connection {
     /// A connection established at `now` by a handshake that completed from a cookie.
     pub fn accept(now: i64, h: Handshake, limits: Limits) -> Connection {
         let (peer_shift, our_shift) = h.wscale.map_or((0, 0), |(p, o)| (p.min(14), o.min(14)));
-        let mss = u32::from(h.peer_mss.clamp(64, limits.mss.max(64)));
+        // The timestamps option takes 12 bytes of every segment.
+        let ts_room = if h.ts_recent.is_some() { 12 } else { 0 };
+        let mss = u32::from(h.peer_mss.clamp(64, limits.mss.max(64)) - ts_room);
         let iss1 = h.iss.wrapping_add(1);
         Connection {
             state: State::Established,
@@ -302,6 +320,7 @@ impl Connection {
             fin_received: false,
             fin_at: None,
             ack_pending: false,
+            ts_recent: h.ts_recent,
             unacked_segments: 0,
             ack_at: None,
             rst_pending: false,
@@ -356,6 +375,13 @@ impl Connection {
         let len = s.payload.len() as u32;
         let wnd = self.rcv_wnd().max(1);
         let in_window = |seq: u32| le(self.rcv_nxt, seq) && lt(seq, self.rcv_nxt.wrapping_add(wnd));
+        // RFC 7323 4.3: echo the newest TSval of a segment that is not ahead of what we
+        // acknowledge (no PAWS: a segment with an old TSval is still taken).
+        if let (Some(recent), Some(v)) = (self.ts_recent, s.tsval) {
+            if le(s.seq, self.rcv_nxt) && le(recent, v) {
+                self.ts_recent = Some(v);
+            }
+        }
         if s.flags & flag::RST != 0 {
             // RFC 5961: only the exact next sequence number resets; elsewhere in the window
             // earns a challenge ACK, and outside it nothing.
@@ -709,6 +735,7 @@ impl Connection {
             ack: self.rcv_nxt,
             flags: flags | flag::ACK,
             window: self.window_field(),
+            ts_ecr: self.ts_recent,
             payload,
         }
     }
@@ -723,6 +750,7 @@ impl Connection {
                 ack: self.rcv_nxt,
                 flags: flag::RST | flag::ACK,
                 window: 0,
+                ts_ecr: None,
                 payload: vec![],
             });
         }
@@ -924,6 +952,7 @@ mod tests {
                 peer_mss: 1000,
                 wscale: None,
                 peer_window: window,
+                ts_recent: None,
             },
             Limits {
                 rx_buffer: 4000,
@@ -939,6 +968,7 @@ mod tests {
             ack,
             flags: flags | flag::ACK,
             window: 65_535,
+            tsval: None,
             payload,
         }
     }
@@ -949,6 +979,37 @@ mod tests {
 
     fn events(c: &mut Connection) -> Vec<Event> {
         std::iter::from_fn(|| c.poll_event()).collect()
+    }
+
+    #[test]
+    fn timestamps_echo_the_newest_tsval_and_take_their_room() {
+        let mut c = Connection::accept(
+            0,
+            Handshake {
+                iss: ISS,
+                irs: IRS,
+                peer_mss: 1000,
+                wscale: None,
+                peer_window: 65_535,
+                ts_recent: Some(5),
+            },
+            Limits::default(),
+        );
+        let us = ISS.wrapping_add(1);
+        let mut s = seg(IRS + 1, us, 0, b"hi");
+        s.tsval = Some(9);
+        c.segment(1, &s);
+        // A segment from beyond a gap does not move what we echo.
+        let mut ahead = seg(IRS + 100, us, 0, b"later");
+        ahead.tsval = Some(50);
+        c.segment(2, &ahead);
+        c.write(&[7; 3000]);
+        let out = drain(&mut c, 3);
+        assert!(!out.is_empty());
+        assert!(out.iter().all(|o| o.ts_ecr == Some(9)), "{out:?}");
+        // The option's 12 bytes come out of the MSS.
+        assert!(out.iter().all(|o| o.payload.len() <= 988));
+        assert_eq!(out[0].payload.len(), 988);
     }
 
     #[test]
@@ -1061,6 +1122,7 @@ mod tests {
             ack: us,
             flags: flag::ACK,
             window: 0,
+            tsval: None,
             payload: b"",
         };
         let mut probes = 0;
@@ -1180,6 +1242,7 @@ mod tests {
             ack: 0,
             flags: flag::RST,
             window: 0,
+            tsval: None,
             payload: b"",
         };
         c.segment(1, &rst(IRS + 100));

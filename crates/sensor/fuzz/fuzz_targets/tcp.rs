@@ -33,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
             peer_mss: u16_at(head, 6),
             wscale,
             peer_window: u16_at(head, 5),
+            ts_recent: (head[0] & 2 == 2).then_some(u32_at(head, 4)),
         },
         limits.clone(),
     );
@@ -60,6 +61,7 @@ fuzz_target!(|data: &[u8]| {
                         ack,
                         flags: r.get(11).copied().unwrap_or(flag::ACK) | if near { flag::ACK } else { 0 },
                         window: u16_at(r, 7),
+                        tsval: (r[0] & 0x80 != 0).then_some(u32_at(r, 1)),
                         payload: &payload,
                     },
                 );

@@ -68,7 +68,14 @@ const NO_SHIFT: u32 = 15;
 /// shift in the low four bits.
 pub(super) fn tsval_with_shift(clock: u32, offered: &Offered) -> u32 {
     let shift = offered.ws_shift.map_or(NO_SHIFT, |s| u32::from(s.min(14)));
-    (clock & !0xf) | shift
+    let ts = (clock & !0xf) | shift;
+    // Never ahead of the clock: the session's later segments carry the clock itself, and a
+    // TSval that went back would fail the client's PAWS check.
+    if ts > clock {
+        ts.wrapping_sub(16)
+    } else {
+        ts
+    }
 }
 
 impl Engine<'_> {
@@ -136,6 +143,8 @@ impl Engine<'_> {
                 peer_mss: client_mss,
                 wscale,
                 peer_window: s.window,
+                // The final ACK carries timestamps only when our SYN+ACK did too.
+                ts_recent: offered.ts.filter(|_| offered.ts_echo.is_some()),
             },
             limits,
         );
@@ -173,6 +182,7 @@ impl Engine<'_> {
                     ack: s.ack,
                     flags: s.flags,
                     window: s.window,
+                    tsval: Offered::from_options(s.options).ts,
                     payload: s.payload,
                 },
             );
@@ -212,6 +222,16 @@ impl Engine<'_> {
         for seg in segments {
             let (src, sport, dst, dport) = key;
             let id = self.ip_id(p, dst, p.df);
+            let mut ts = [0u8; 12];
+            let options: &[u8] = match seg.ts_ecr {
+                Some(ecr) => {
+                    ts[..4].copy_from_slice(&[1, 1, 8, 10]);
+                    ts[4..8].copy_from_slice(&p.tsval(now_us.max(0) as u64).to_be_bytes());
+                    ts[8..].copy_from_slice(&ecr.to_be_bytes());
+                    &ts
+                }
+                None => &[],
+            };
             out.replies.push(reply::tcp(
                 p,
                 id,
@@ -222,7 +242,7 @@ impl Engine<'_> {
                     ack: seg.ack,
                     flags: seg.flags,
                     window: seg.window,
-                    options: &[],
+                    options,
                     payload: &seg.payload,
                 },
             ));
