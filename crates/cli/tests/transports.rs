@@ -262,7 +262,7 @@ fn impair(a: &mut Tun, b: &mut Tun, stop: &AtomicBool, seed: u64) -> Impaired {
 
 #[test]
 fn echo_survives_delay_reordering_duplication_and_loss() {
-    if !(have("ip") && have("python3") && have("sysctl")) {
+    if !(have("ip") && have("python3")) {
         return;
     }
     let id = std::process::id();
@@ -341,6 +341,7 @@ fn echo_survives_delay_reordering_duplication_and_loss() {
             logs.as_os_str(),
         ],
     );
+    // HS_DUMP=FILE keeps a tcpdump of the sensor's side, to study a failure.
     let dump = std::env::var_os("HS_DUMP").map(|p| {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &s, "tcpdump", "-s", "80"]);

@@ -8,6 +8,7 @@
 //!
 //! * [`echo`]: sends back what it receives (RFC 862), for checking a deployment.
 //! * [`discard`]: reads and drops what it receives (RFC 863).
+//! * [`telnet`]: the layers of the Telnet service, so far its protocol and line reader.
 
 #![warn(missing_docs)]
 
@@ -19,6 +20,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 pub mod discard;
 pub mod echo;
+pub mod telnet;
 
 /// The addresses of one connection, as the service's log records should show them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
