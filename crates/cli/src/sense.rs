@@ -207,7 +207,7 @@ fn run_live(
     }
     let mut source: Box<dyn PacketSource> = match (&args.tun, &args.interface) {
         (Some(name), _) => {
-            let dev = Tun::create(name)?;
+            let dev = Tun::create_with_offloads(name)?;
             if args.route {
                 for p in &engine.config().prefixes {
                     dev.route(*p)?;

@@ -64,8 +64,6 @@ pub struct AfPacket {
     drops: std::cell::Cell<u64>,
     /// ARP frames the interface refused.
     arp_send_errors: u64,
-    /// Also ends a wait when readable ([`PacketSource::wake_on`]).
-    wake: Option<std::os::fd::RawFd>,
 }
 
 /// Largest frame we read (jumbo frames included).
@@ -154,7 +152,6 @@ impl AfPacket {
             pending: Vec::new(),
             drops: std::cell::Cell::new(0),
             arp_send_errors: 0,
-            wake: None,
         })
     }
 
@@ -267,11 +264,7 @@ impl PacketSource for AfPacket {
                 if left.is_zero() {
                     return Ok(Recv::Idle);
                 }
-                if sys::wait_readable_or(self.fd.as_raw_fd(), self.wake, wait)?
-                    == sys::Waited::Woken
-                {
-                    return Ok(Recv::Idle);
-                }
+                sys::wait_readable(self.fd.as_raw_fd(), wait)?;
                 continue;
             };
             let prefixes = &self.prefixes;
@@ -327,7 +320,7 @@ impl PacketSource for AfPacket {
         format!("interface {} ({})", self.name, self.lan.mac())
     }
 
-    fn wake_on(&mut self, fd: std::os::fd::RawFd) {
-        self.wake = Some(fd);
+    fn fd(&self) -> Option<std::os::fd::RawFd> {
+        Some(self.fd.as_raw_fd())
     }
 }

@@ -311,6 +311,16 @@ impl<'db> Engine<'db> {
         }
     }
 
+    /// When [`Engine::poll`] next has work: the earliest session timer or flow deadline.
+    pub fn poll_timeout(&self) -> Option<i64> {
+        let idle = self.cfg.limits.flow_idle_secs as i64 * 1_000_000;
+        let flow = self
+            .flow_order
+            .front()
+            .map(|&(t, _)| t.saturating_add(idle));
+        [flow, self.sessions_timeout()].into_iter().flatten().min()
+    }
+
     /// Ends every flow (shutdown, end of a capture), oldest first.
     pub fn finish(&mut self, now_us: i64, out: &mut Output) {
         self.sessions_finish(now_us, out);

@@ -1,85 +1,63 @@
-//! Where the services run: a tokio runtime on a thread of its own, beside the packet loop.
+//! Where the services run: a single-threaded tokio runtime that the packet loop itself
+//! drives ([`crate::source::drive`] runs inside it).
 //!
-//! The packet loop stays a plain blocking loop over its source; a service's task runs here
-//! and talks to its session through a [`crate::stream::SessionStream`]. When a session has
-//! something to send after its service read or wrote, it goes on the [`Ready`] list, whose
-//! eventfd wakes the packet loop's wait. The `[[listen]]` entries' kernel sockets
-//! ([`crate::listen`]) run on the same runtime.
+//! The engine and the services take turns on one thread. After each batch of packets the
+//! loop yields, the services' tasks run on what arrived, and the loop sends what they
+//! wrote: no lock is contended and no thread is woken across cores, which on a small
+//! machine is most of a session's cost. A session whose connection has something to send
+//! after its service read or wrote goes on the [`Ready`] list, which also wakes the loop
+//! when it waits. The `[[listen]]` entries' kernel sockets ([`crate::listen`]) are tasks on
+//! the same runtime.
 //!
-//! Every task is tracked: the host knows how many are running (not waiting on their
-//! stream, a timer or a socket). A capture replay waits for that count to reach zero after
-//! each packet ([`crate::Engine::settle`]), so the replies to a recorded session come out
-//! the same on every run, whatever the threads' timing.
+//! Every task is tracked: the host knows how many are running (woken, not yet waiting
+//! again on their stream, a timer or a socket). A capture replay lets them run until that
+//! count is zero after each packet, so the replies to a recorded session come out the same
+//! on every run.
 
 use std::future::Future;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread::JoinHandle;
 
 use honeyscope_services::{ConnInfo, Limits, Service};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::engine::FlowKey;
 
-/// Sessions whose connection has something to send since their service read or wrote,
-/// and an eventfd that is readable while the list may be non-empty.
+/// Sessions whose connection has something to send since their service read or wrote.
+#[derive(Default)]
 pub struct Ready {
     list: Mutex<Vec<FlowKey>>,
-    fd: OwnedFd,
+    /// Wakes the packet loop's wait.
+    notify: tokio::sync::Notify,
 }
 
 impl Ready {
-    fn new() -> io::Result<Ready> {
-        // SAFETY: eventfd takes no pointers; the result is checked.
-        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(Ready {
-            list: Mutex::new(Vec::new()),
-            // SAFETY: a descriptor we just opened and own.
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        })
-    }
-
-    /// Adds `key`; the first key on an empty list wakes the packet loop.
+    /// Adds `key` and wakes the packet loop.
     pub(crate) fn push(&self, key: FlowKey) {
-        let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
-        list.push(key);
-        if list.len() == 1 {
-            let one = 1u64.to_ne_bytes();
-            // SAFETY: writes 8 bytes from a live buffer. A full counter (it cannot be:
-            // the loop reads it) would only mean the loop is already woken.
-            unsafe { libc::write(self.fd.as_raw_fd(), one.as_ptr().cast(), one.len()) };
-        }
+        self.list
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(key);
+        self.notify.notify_one();
     }
 
-    /// Moves the list into `into` (empty on return but for what arrives meanwhile).
+    /// Moves the list into `into` (empty on return).
     pub(crate) fn take(&self, into: &mut Vec<FlowKey>) {
         let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
         std::mem::swap(&mut *list, into);
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.list.lock().map_or(true, |l| l.is_empty())
     }
 
-    /// The descriptor a packet source waits on besides its own: readable when sessions
-    /// are ready. Reading it ([`drain_wake`]) resets it.
-    pub fn wake_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+    /// Resolves once a session has been added since the last time it resolved.
+    pub async fn notified(&self) {
+        self.notify.notified().await
     }
-}
-
-/// Resets a wake descriptor from [`Ready::wake_fd`] after it polled readable.
-pub fn drain_wake(fd: RawFd) {
-    let mut buf = [0u8; 8];
-    // SAFETY: reads at most 8 bytes into a live buffer; non-blocking.
-    unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
 }
 
 /// What the host counted.
@@ -91,60 +69,42 @@ pub struct HostStats {
     pub errors: AtomicU64,
 }
 
-/// The services' runtime. Cheap to clone; the runtime stops when the last clone goes,
-/// dropping the tasks still running (their sessions are ended by the engine first).
+/// The services' runtime. Cheap to clone; it stops when the last clone goes, dropping the
+/// tasks still there (their sessions are ended by the engine first).
 #[derive(Clone)]
 pub struct ServiceHost {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    handle: tokio::runtime::Handle,
+    rt: tokio::runtime::Runtime,
     ready: Arc<Ready>,
     running: Arc<AtomicUsize>,
     limits: Limits,
     stats: Arc<HostStats>,
-    stop: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.lock().ok().and_then(|mut s| s.take()) {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
-            let _ = t.join();
-        }
-    }
 }
 
 impl ServiceHost {
-    /// Starts the runtime thread. `limits` bound every service.
+    /// A runtime for services bound by `limits`. It runs only inside
+    /// [`ServiceHost::block_on`]: the packet loop's thread.
     pub fn start(limits: Limits) -> io::Result<ServiceHost> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let handle = rt.handle().clone();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("services".into())
-            .spawn(move || {
-                rt.block_on(async {
-                    let _ = stopped.await;
-                });
-            })?;
         Ok(ServiceHost {
             inner: Arc::new(Inner {
-                handle,
-                ready: Arc::new(Ready::new()?),
+                rt,
+                ready: Arc::new(Ready::default()),
                 running: Arc::new(AtomicUsize::new(0)),
                 limits,
                 stats: Arc::new(HostStats::default()),
-                stop: Mutex::new(Some(stop)),
-                thread: Mutex::new(Some(thread)),
             }),
         })
+    }
+
+    /// Runs `f` on this thread, with the services' tasks running whenever it waits.
+    pub fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.inner.rt.block_on(f)
     }
 
     /// The ready list the sessions' streams report to.
@@ -164,7 +124,7 @@ impl ServiceHost {
 
     /// The runtime, for the listeners.
     pub(crate) fn handle(&self) -> &tokio::runtime::Handle {
-        &self.inner.handle
+        self.inner.rt.handle()
     }
 
     /// Runs `service` on `stream`, counting its end; `done` runs after it.
@@ -197,7 +157,7 @@ impl ServiceHost {
             phase: Mutex::new((Phase::Running, false)),
             running: self.inner.running.clone(),
         });
-        self.inner.handle.spawn(Tracked {
+        self.inner.rt.spawn(Tracked {
             task: Box::pin(task),
             state,
             waker: None,
@@ -333,14 +293,16 @@ impl Drop for Tracked {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, Instant};
 
-    fn wait_settled(host: &ServiceHost) {
-        let t = Instant::now();
-        while !host.settled() {
-            assert!(t.elapsed() < Duration::from_secs(5), "never settled");
-            std::thread::yield_now();
+    /// Lets the tasks run until every one waits, as a replay does.
+    async fn settle(host: &ServiceHost) {
+        for _ in 0..1000 {
+            if host.running() == 0 {
+                return;
+            }
+            tokio::task::yield_now().await;
         }
+        panic!("never settled");
     }
 
     #[test]
@@ -352,28 +314,34 @@ mod tests {
             let v = rx.await.unwrap_or(0);
             back.send(v).unwrap();
         });
-        wait_settled(&host); // waiting on the channel
+        assert_eq!(host.running(), 1, "spawned, not yet run");
+        host.block_on(settle(&host)); // waiting on the channel
+        assert!(got.try_recv().is_err());
         tx.send(7).unwrap();
-        assert_eq!(got.recv_timeout(Duration::from_secs(5)).unwrap(), 7);
-        wait_settled(&host); // ended
+        assert_eq!(host.running(), 1, "woken");
+        host.block_on(settle(&host)); // ended
+        assert_eq!(got.try_recv().unwrap(), 7);
         assert_eq!(host.stats().tasks.load(Ordering::Relaxed), 1);
     }
 
     #[test]
-    fn the_ready_list_wakes_its_descriptor() {
-        let ready = Ready::new().unwrap();
+    fn the_ready_list_wakes_the_loop() {
+        let host = ServiceHost::start(Limits::default()).unwrap();
+        let ready = host.ready().clone();
         let key = (
             std::net::Ipv4Addr::LOCALHOST,
             1,
             std::net::Ipv4Addr::LOCALHOST,
             2,
         );
-        assert!(!crate::sys::wait_readable(ready.wake_fd(), Duration::ZERO).unwrap());
         ready.push(key);
         ready.push(key);
-        assert!(crate::sys::wait_readable(ready.wake_fd(), Duration::ZERO).unwrap());
-        drain_wake(ready.wake_fd());
-        assert!(!crate::sys::wait_readable(ready.wake_fd(), Duration::ZERO).unwrap());
+        // The permit is kept until the loop waits.
+        host.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(5), ready.notified())
+                .await
+                .unwrap()
+        });
         let mut got = Vec::new();
         ready.take(&mut got);
         assert_eq!(got, [key, key]);

@@ -238,6 +238,16 @@ mod tests {
     use std::sync::Mutex;
     use std::time::Duration;
 
+    /// Runs `client` on a thread of its own while the host's loop runs the listeners, as
+    /// the sensor's packet loop does.
+    fn in_the_loop<T: Send + 'static>(
+        host: &ServiceHost,
+        client: impl FnOnce() -> T + Send + 'static,
+    ) -> T {
+        host.block_on(async { tokio::task::spawn_blocking(client).await })
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
     #[test]
     fn serves_echo_on_a_kernel_socket_and_logs_both_ends() {
         let host = ServiceHost::start(honeyscope_services::Limits::default()).unwrap();
@@ -257,18 +267,22 @@ mod tests {
             Some("t".into()),
             Arc::new(move |ev| sink.lock().unwrap().push(ev)),
         );
-        let mut c = std::net::TcpStream::connect(addr).unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        c.write_all(b"hello").unwrap();
-        c.shutdown(std::net::Shutdown::Write).unwrap();
-        let mut back = Vec::new();
-        c.read_to_end(&mut back).unwrap();
-        assert_eq!(back, b"hello");
-        let t = std::time::Instant::now();
-        while got.lock().unwrap().len() < 2 {
-            assert!(t.elapsed() < Duration::from_secs(5), "no flow end logged");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let got2 = got.clone();
+        let client = in_the_loop(&host, move || {
+            let mut c = std::net::TcpStream::connect(addr).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            c.write_all(b"hello").unwrap();
+            c.shutdown(std::net::Shutdown::Write).unwrap();
+            let mut back = Vec::new();
+            c.read_to_end(&mut back).unwrap();
+            assert_eq!(back, b"hello");
+            let t = std::time::Instant::now();
+            while got2.lock().unwrap().len() < 2 {
+                assert!(t.elapsed() < Duration::from_secs(5), "no flow end logged");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            c.local_addr().unwrap().port()
+        });
         let evs = got.lock().unwrap();
         let [Event::Packet(s), Event::Packet(e)] = &evs[..] else {
             panic!("{evs:?}")
@@ -278,7 +292,7 @@ mod tests {
             (PacketKind::FlowStart, PacketKind::FlowEnd)
         );
         assert_eq!(s.dport, Some(7), "the reported port");
-        assert_eq!(s.sport, Some(c.local_addr().unwrap().port()));
+        assert_eq!(s.sport, Some(client));
         assert_eq!((e.rx_bytes, e.tx_bytes), (Some(5), Some(5)));
         assert_eq!(s.sensor.as_deref(), Some("t"));
         assert_eq!(stats.accepted.load(Ordering::Relaxed), 1);
@@ -295,19 +309,22 @@ mod tests {
         let bound = bind(&[entry]).unwrap();
         let addr = bound[0].local_addr().unwrap();
         let stats = serve(&host, bound, 1, None, Arc::new(|_| {}));
-        let _first = std::net::TcpStream::connect(addr).unwrap();
-        let t = std::time::Instant::now();
-        while stats.accepted.load(Ordering::Relaxed) < 1 {
-            assert!(t.elapsed() < Duration::from_secs(5));
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let mut second = std::net::TcpStream::connect(addr).unwrap();
-        second
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        let mut buf = [0u8; 1];
-        // Closed by the sensor: end of stream (or a reset).
-        assert!(matches!(second.read(&mut buf), Ok(0) | Err(_)));
+        let counted = stats.clone();
+        in_the_loop(&host, move || {
+            let _first = std::net::TcpStream::connect(addr).unwrap();
+            let t = std::time::Instant::now();
+            while counted.accepted.load(Ordering::Relaxed) < 1 {
+                assert!(t.elapsed() < Duration::from_secs(5));
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let mut second = std::net::TcpStream::connect(addr).unwrap();
+            second
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            let mut buf = [0u8; 1];
+            // Closed by the sensor: end of stream (or a reset).
+            assert!(matches!(second.read(&mut buf), Ok(0) | Err(_)));
+        });
         assert_eq!(stats.refused.load(Ordering::Relaxed), 1);
     }
 

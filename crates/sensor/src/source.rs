@@ -17,7 +17,11 @@ use std::time::Duration;
 use honeyscope_event::Event;
 use honeyscope_wire::capture::{LinkType, PcapWriter};
 
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+
 use crate::engine::{Engine, Output};
+use crate::host::ServiceHost;
 use crate::lan::LanStats;
 
 /// What [`PacketSource::recv`] got.
@@ -68,10 +72,10 @@ pub trait PacketSource {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
-    /// Also ends a wait in [`PacketSource::recv`] (with [`Recv::Idle`]) when `fd` is
-    /// readable: the services' ready list. Sources that do not wait need not.
-    fn wake_on(&mut self, fd: RawFd) {
-        let _ = fd;
+    /// The descriptor that is readable when a packet may be waiting, for the loop to wait
+    /// on; `None` for a source that never waits (a capture).
+    fn fd(&self) -> Option<RawFd> {
+        None
     }
     /// Whether this is a replay (a capture): then the loop lets the services finish what
     /// each packet gave them before the next, so every run gives the same replies.
@@ -99,8 +103,8 @@ impl<S: PacketSource + ?Sized> PacketSource for Box<S> {
     fn flush(&mut self) -> io::Result<()> {
         (**self).flush()
     }
-    fn wake_on(&mut self, fd: RawFd) {
-        (**self).wake_on(fd)
+    fn fd(&self) -> Option<RawFd> {
+        (**self).fd()
     }
     fn replays(&self) -> bool {
         (**self).replays()
@@ -153,8 +157,8 @@ impl<S: PacketSource, W: Write> PacketSource for Recording<S, W> {
         self.inner.flush()?;
         self.capture.flush()
     }
-    fn wake_on(&mut self, fd: RawFd) {
-        self.inner.wake_on(fd)
+    fn fd(&self) -> Option<RawFd> {
+        self.inner.fd()
     }
     fn replays(&self) -> bool {
         self.inner.replays()
@@ -162,13 +166,12 @@ impl<S: PacketSource, W: Write> PacketSource for Recording<S, W> {
 }
 
 /// No packets at all: the sensor claims nothing and serves only its kernel listeners
-/// (`[[listen]]`). Each wait just passes.
+/// (`[[listen]]`).
 #[derive(Debug, Default)]
 pub struct NoPackets;
 
 impl PacketSource for NoPackets {
-    fn recv(&mut self, _buf: &mut [u8], timeout: Duration) -> io::Result<Recv> {
-        std::thread::sleep(timeout);
+    fn recv(&mut self, _buf: &mut [u8], _timeout: Duration) -> io::Result<Recv> {
         Ok(Recv::Idle)
     }
     fn send(&mut self, _packet: &[u8]) -> io::Result<()> {
@@ -202,15 +205,45 @@ pub struct Drive {
 /// How long a replay waits, after a packet, for the services to finish with it.
 pub const SETTLE_PATIENCE: Duration = Duration::from_secs(5);
 
+/// Packets read before the services get a turn: few enough that a session's receive
+/// buffer (64 KB) does not fill before its service reads.
+const BATCH: usize = 16;
+
 /// Runs `source` through `engine` until the source ends or `stop` is set, then ends the
 /// flows still open. Replies go back to the source; each packet's events go to `events`,
 /// which takes them (its error stops the run). `tick` runs after every step, for counters.
+/// When nothing arrives, the loop waits at most `idle` before running the timers again.
 ///
-/// Timers run before each packet at that packet's time, and at `now_us` when the source
-/// is idle, so the same packets at the same times give the same events in the same order,
-/// live or offline.
+/// The loop runs inside the engine's service runtime ([`crate::host`]): after every batch
+/// of packets it yields, the services run on what arrived, and what they wrote is sent.
+/// Timers run before each packet at that packet's time, and at the clock's time when the
+/// source is idle, so the same packets at the same times give the same events in the same
+/// order, live or offline; a replay also lets the services finish with each packet before
+/// the next.
 pub fn drive<S: PacketSource + ?Sized>(
     engine: &mut Engine<'_>,
+    source: &mut S,
+    stop: &AtomicBool,
+    idle: Duration,
+    events: impl FnMut(&mut Vec<Event>) -> io::Result<()>,
+    tick: impl FnMut(&Engine<'_>, &S, &Drive),
+) -> io::Result<Drive> {
+    let host = engine.services()?.clone();
+    host.block_on(drive_in(engine, &host, source, stop, idle, events, tick))
+}
+
+/// A descriptor for tokio's reactor to watch (the source keeps owning it).
+struct Watched(RawFd);
+
+impl std::os::fd::AsRawFd for Watched {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+async fn drive_in<S: PacketSource + ?Sized>(
+    engine: &mut Engine<'_>,
+    host: &ServiceHost,
     source: &mut S,
     stop: &AtomicBool,
     idle: Duration,
@@ -221,31 +254,110 @@ pub fn drive<S: PacketSource + ?Sized>(
     let mut buf = vec![0u8; crate::MAX_PACKET];
     let mut out = Output::default();
     let replay = source.replays();
-    if engine.config().uses_services() {
-        let host = engine.services()?;
-        source.wake_on(host.ready().wake_fd());
-    }
+    let ready = host.ready().clone();
+    let watched = match source.fd() {
+        // SAFETY: the source owns `fd` and is borrowed for all of this function, which
+        // drops the registration before it returns: the descriptor stays open and the
+        // same while registered.
+        Some(fd) => Some(
+            unsafe { AsyncFd::register_with_interest(Watched(fd), Interest::READABLE) }
+                .map_err(|e| io::Error::other(format!("watching the source: {e}")))?,
+        ),
+        None => None,
+    };
     while !stop.load(Ordering::Relaxed) {
-        match source.recv(&mut buf, idle)? {
-            Recv::Packet { range, ts_us } => {
-                d.received += 1;
-                engine.poll(ts_us, &mut out);
-                engine.packet(ts_us, buf.get(range).unwrap_or_default(), &mut out);
-                if replay && !engine.settle(ts_us, &mut out, SETTLE_PATIENCE) {
-                    d.unsettled += 1;
+        let sent_before = d.sent;
+        let mut read = 0;
+        let mut ended = false;
+        while read < BATCH {
+            match source.recv(&mut buf, Duration::ZERO)? {
+                Recv::Packet { range, ts_us } => {
+                    read += 1;
+                    d.received += 1;
+                    engine.poll(ts_us, &mut out);
+                    engine.packet(ts_us, buf.get(range).unwrap_or_default(), &mut out);
+                    if replay && !settle(engine, host, ts_us, &mut out).await {
+                        d.unsettled += 1;
+                    }
+                }
+                Recv::Idle => break,
+                Recv::End => {
+                    ended = true;
+                    break;
                 }
             }
-            Recv::Idle => engine.poll(source.now_us(), &mut out),
-            Recv::End => break,
         }
         flush(&mut out, source, &mut d, &mut events)?;
+        if ended {
+            break;
+        }
+        if !replay {
+            // The services' turn if one has something to do, then what they wrote goes out
+            // (and the timers run).
+            if host.running() > 0 {
+                tokio::task::yield_now().await;
+            }
+            engine.poll(source.now_us(), &mut out);
+            flush(&mut out, source, &mut d, &mut events)?;
+        }
         tick(engine, source, &d);
+        // Something read, or something sent (an ACK makes the peer's kernel send more at
+        // once): look again before waiting.
+        if read > 0 || d.sent > sent_before || replay {
+            continue;
+        }
+        // Nothing waiting: sleep until a packet, a service's output, or the next timer.
+        let now = source.now_us();
+        let wait = engine
+            .poll_timeout()
+            .map_or(idle, |t| {
+                Duration::from_micros(t.saturating_sub(now).max(0) as u64)
+            })
+            .min(idle);
+        let device = async {
+            match &watched {
+                Some(w) => match w.readable().await {
+                    Ok(mut guard) => guard.clear_ready(),
+                    Err(_) => std::future::pending().await,
+                },
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = device => {}
+            () = ready.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+        }
     }
     engine.finish(source.now_us(), &mut out);
     flush(&mut out, source, &mut d, &mut events)?;
     tick(engine, source, &d);
     source.flush()?;
     Ok(d)
+}
+
+/// A replay's wait after a packet: the services run until every one waits again, and the
+/// sessions they wrote to are stepped, in key order, at the packet's time. False when a
+/// service was still busy after [`SETTLE_PATIENCE`].
+pub(crate) async fn settle(
+    engine: &mut Engine<'_>,
+    host: &ServiceHost,
+    now_us: i64,
+    out: &mut Output,
+) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        while host.running() > 0 {
+            if start.elapsed() > SETTLE_PATIENCE {
+                return false;
+            }
+            tokio::task::yield_now().await;
+        }
+        if host.settled() {
+            return true;
+        }
+        engine.run_ready(now_us, out);
+    }
 }
 
 fn flush<S: PacketSource + ?Sized>(

@@ -156,47 +156,23 @@ pub fn set_nonblocking(fd: RawFd) -> io::Result<()> {
 
 /// Waits up to `timeout` for `fd` to become readable. `false` on timeout or a signal.
 pub fn wait_readable(fd: RawFd, timeout: Duration) -> io::Result<bool> {
-    Ok(wait_readable_or(fd, None, timeout)? == Waited::Readable)
-}
-
-/// How [`wait_readable_or`] ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Waited {
-    /// The descriptor is readable.
-    Readable,
-    /// The wake descriptor was (it is reset).
-    Woken,
-    /// Neither, within the time (or a signal came).
-    TimedOut,
-}
-
-/// [`wait_readable`], but a readable `wake` descriptor (the services' ready list,
-/// [`crate::host::Ready::wake_fd`]) also ends the wait.
-pub fn wait_readable_or(fd: RawFd, wake: Option<RawFd>, timeout: Duration) -> io::Result<Waited> {
-    let mut pfd = [fd, wake.unwrap_or(-1)].map(|fd| libc::pollfd {
+    let mut pfd = libc::pollfd {
         fd,
         events: libc::POLLIN,
         revents: 0,
-    });
+    };
     let ms = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
-    // SAFETY: two valid pollfds (a negative fd is ignored by poll).
-    let rc = unsafe { libc::poll(pfd.as_mut_ptr(), 2, ms) };
+    // SAFETY: one valid pollfd.
+    let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
     if rc < 0 {
         let e = io::Error::last_os_error();
         return if e.kind() == io::ErrorKind::Interrupted {
-            Ok(Waited::TimedOut)
+            Ok(false)
         } else {
             Err(e)
         };
     }
-    if pfd[0].revents != 0 {
-        return Ok(Waited::Readable);
-    }
-    if pfd[1].revents & libc::POLLIN != 0 {
-        crate::host::drain_wake(pfd[1].fd);
-        return Ok(Waited::Woken);
-    }
-    Ok(Waited::TimedOut)
+    Ok(rc > 0)
 }
 
 /// `user`'s uid and gid.

@@ -262,6 +262,8 @@ pub struct Connection {
     ack_pending: bool,
     /// The TSval to echo, when timestamps are on.
     ts_recent: Option<u32>,
+    /// The right edge of the window we last advertised.
+    adv_edge: u32,
     /// In-order segments received since our last ACK.
     unacked_segments: u32,
     /// When a delayed ACK is due.
@@ -321,6 +323,8 @@ impl Connection {
             fin_at: None,
             ack_pending: false,
             ts_recent: h.ts_recent,
+            // The SYN+ACK's window; the final ACK's processing sends ours soon enough.
+            adv_edge: h.irs.wrapping_add(1),
             unacked_segments: 0,
             ack_at: None,
             rst_pending: false,
@@ -630,7 +634,9 @@ impl Connection {
         // In order: every second segment is acknowledged at once, a lone one within 40 ms
         // (or by the reply it provokes); a gap just filled, or data we could not take, at
         // once.
-        self.unacked_segments += 1;
+        // A segment the sender's kernel handed over whole (TSO through a TUN device with
+        // offloads) counts as the segments it stands for.
+        self.unacked_segments += (payload.len() as u32).div_ceil(self.mss()).max(1);
         if self.unacked_segments >= 2 || take < payload.len() || !self.ooo.is_empty() {
             self.ack_pending = true;
         } else {
@@ -671,10 +677,15 @@ impl Connection {
     /// Drops up to `n` received bytes unread (a service that discards); how many. When
     /// that opens a window that was nearly closed, the peer is told at once.
     pub fn consume(&mut self, n: usize) -> usize {
-        let before = self.rcv_wnd();
         let n = n.min(self.rx.len());
         self.rx.drain(..n);
-        if n > 0 && before < self.mss() && self.rcv_wnd() >= self.mss() {
+        // Tell the peer when the window it knows has shrunk to half the buffer or less and
+        // reading has at least doubled it (Linux's rule in tcp_cleanup_rbuf); this also
+        // covers a window that was nearly closed.
+        let known = self.adv_edge.wrapping_sub(self.rcv_nxt) as i32;
+        let known = known.max(0) as u32;
+        let buffer = self.limits.rx_buffer as u32;
+        if n > 0 && 2 * known <= buffer && self.rcv_wnd() >= (2 * known).max(self.mss()) {
             self.ack_pending = true;
         }
         n
@@ -730,6 +741,8 @@ impl Connection {
         self.ack_pending = false;
         self.unacked_segments = 0;
         self.ack_at = None;
+        let window = (u32::from(self.window_field())) << self.our_shift;
+        self.adv_edge = self.rcv_nxt.wrapping_add(window);
         SegmentOut {
             seq,
             ack: self.rcv_nxt,

@@ -12,7 +12,7 @@ pub async fn serve<S>(mut stream: S, limits: Limits) -> io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut buf = [0u8; 1024];
+    let mut buf = [0u8; 4096];
     while within(limits, stream.read(&mut buf)).await? > 0 {}
     within(limits, stream.shutdown()).await
 }

@@ -19,7 +19,9 @@
 //! would give.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+
+use ahash::HashMap;
 use std::net::{SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 
@@ -41,7 +43,8 @@ pub(super) struct Session {
     scheduled: Option<i64>,
 }
 
-/// The open sessions, and when the next of their timers is due.
+/// The open sessions, and when the next of their timers is due. The maps hash with aHash,
+/// keyed per process: the keys come from the network.
 #[derive(Default)]
 pub(super) struct Sessions {
     table: HashMap<FlowKey, Session>,
@@ -349,26 +352,25 @@ impl Engine<'_> {
             .unwrap_or_else(|| unreachable!("set above")))
     }
 
-    /// Waits until every service has done what the last packets let it do, stepping the
-    /// sessions they wrote to, so a replay gives the same replies on every run. Gives up
-    /// after `patience` (a service busy for that long) and says so.
-    pub fn settle(&mut self, now_us: i64, out: &mut Output, patience: std::time::Duration) -> bool {
+    /// Lets every service do what the last packets let it do, stepping the sessions they
+    /// wrote to, so the same input always gives the same replies (the fuzzer's way; a
+    /// replay does the same inside its loop). False when a service was still busy after
+    /// [`crate::source::SETTLE_PATIENCE`].
+    pub fn settle(&mut self, now_us: i64, out: &mut Output) -> bool {
         let Some(host) = self.sessions.host.clone() else {
             return true;
         };
-        let start = std::time::Instant::now();
-        loop {
-            // Every task waits first: then the ready list is complete for this round.
-            while host.running() > 0 {
-                if start.elapsed() > patience {
-                    return false;
-                }
-                std::thread::yield_now();
-            }
-            if host.settled() {
-                return true;
-            }
-            self.sessions_ready(now_us, out);
-        }
+        host.block_on(crate::source::settle(self, &host, now_us, out))
+    }
+
+    /// Steps the sessions whose service read or wrote since the last call.
+    pub fn run_ready(&mut self, now_us: i64, out: &mut Output) {
+        self.sessions_ready(now_us, out);
+    }
+
+    /// When the earliest session timer is due, if any (perhaps one that has since moved
+    /// later: waking early is harmless).
+    pub(super) fn sessions_timeout(&self) -> Option<i64> {
+        self.sessions.timers.peek().map(|Reverse((t, _))| *t)
     }
 }
