@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{have, text, tun_sensor, Netns};
+use common::{have, honeyd_log, text, tun_sensor, Netns};
 
 /// TCP sessions on the claimed addresses (issue 6, first part): the kernel's TCP, in a
 /// namespace, sends 10 MB through the echo service on a TUN device and reads every byte back
@@ -189,12 +189,7 @@ fn kernel_tcp_through_the_echo_and_discard_sessions() {
         report.contains(&format!("{sessions} sessions (0 refused")),
         "{report}"
     );
-    let log = std::fs::read_dir(&logs)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect::<String>();
+    let log = honeyd_log(&logs);
     let echo = format!("203.0.113.1 {} 198.51.100.7 7", port("echo "));
     let discard = format!("203.0.113.1 {} 198.51.100.8 9", port("discard "));
     assert!(log.contains(&format!("tcp(6) S {echo}")), "{echo}");

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{have, ip, text, tun_sensor, Netns};
+use common::{have, honeyd_log, ip, text, tun_sensor, Netns};
 use honeyscope_sensor::tun::Tun;
 
 const CONFIG: &str = "sensor_id = \"t\"\nprefixes = [\"198.51.100.0/24\"]\n\
@@ -93,12 +93,7 @@ fn curl_nc_and_telnet_reach_the_echo_service_on_both_transports() {
         "{report}"
     );
     assert!(report.contains("4 sessions (0 refused"), "{report}");
-    let log = std::fs::read_dir(&logs)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(".log"))
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .unwrap();
+    let log = honeyd_log(&logs);
     // Every connection has its start and its end, with the bytes each way; the
     // listener's are logged with its reported port.
     let ends: Vec<&str> = log.lines().filter(|l| l.contains(") E ")).collect();
@@ -164,12 +159,7 @@ fn the_built_in_config_without_a_source_serves_on_loopback() {
             && report.contains("listening on 127.0.0.1:7007 (echo), 127.0.0.1:9009 (discard)"),
         "{report}"
     );
-    let log = std::fs::read_dir(&logs)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(".log"))
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .unwrap();
+    let log = honeyd_log(&logs);
     assert!(log.contains(" 127.0.0.1 7007: 14 14\n"), "{log}");
 }
 
@@ -375,12 +365,7 @@ fn echo_survives_delay_reordering_duplication_and_loss() {
         "{said}{}\n{impaired:?}\n{report}",
         text(&out.stderr)
     );
-    let log = std::fs::read_dir(&logs)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(".log"))
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .unwrap();
+    let log = honeyd_log(&logs);
     assert_eq!(
         said, "echo 10000000 True\n",
         "{impaired:?}\n{report}\n{log}"

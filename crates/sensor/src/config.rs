@@ -388,11 +388,7 @@ impl Config {
                         "listen {}: no service {:?}; there are: {}",
                         l.address,
                         l.service,
-                        Service::ALL
-                            .iter()
-                            .map(|s| s.name())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        Service::names()
                     ),
                 )
             })?;

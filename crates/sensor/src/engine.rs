@@ -295,7 +295,7 @@ impl<'db> Engine<'db> {
     /// Ends flows that have waited `flow_idle_secs` for a payload since their handshake.
     /// Cheap enough to call after every packet: it only looks at flows that are due.
     pub fn poll(&mut self, now_us: i64, out: &mut Output) {
-        self.sessions_ready(now_us, out);
+        self.run_ready(now_us, out);
         self.sessions_poll(now_us, out);
         let idle = self.cfg.limits.flow_idle_secs as i64 * 1_000_000;
         while let Some(&(started, _)) = self.flow_order.front() {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use honeyscope_event::{Event, PacketEvent, PacketKind, Timestamp};
-use honeyscope_services::{ConnInfo, Service};
+use honeyscope_services::ConnInfo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::config::Listen;
@@ -222,18 +222,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
     }
 }
 
-/// The services a listener may name.
-pub fn service_names() -> String {
-    Service::ALL
-        .iter()
-        .map(|s| s.name())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use honeyscope_services::Service;
     use std::io::{Read, Write};
     use std::sync::Mutex;
     use std::time::Duration;

@@ -1170,17 +1170,24 @@ mod tests {
         assert_eq!(got, b"abc");
     }
 
+    /// Sends what `c` has at time 0, then runs its timers, sending each time, until it
+    /// closes; the time it closed.
+    fn run_timers_to_the_end(c: &mut Connection) -> i64 {
+        let mut now = 0;
+        drain(c, now);
+        while !c.is_closed() {
+            now = c.poll_timeout().unwrap();
+            c.handle_timeout(now);
+            drain(c, now);
+        }
+        now
+    }
+
     #[test]
     fn a_vanished_peer_ends_at_the_idle_limit_or_after_the_retries() {
         let mut c = conn(65_535);
         c.write(b"anyone?");
-        let mut now = 0;
-        drain(&mut c, now);
-        while !c.is_closed() {
-            now = c.poll_timeout().unwrap();
-            c.handle_timeout(now);
-            drain(&mut c, now);
-        }
+        let now = run_timers_to_the_end(&mut c);
         assert_eq!(
             events(&mut c).last(),
             Some(&Event::Closed(CloseReason::Idle))
@@ -1190,12 +1197,7 @@ mod tests {
         let mut c = conn(65_535);
         c.limits.max_retries = 2;
         c.write(b"anyone?");
-        drain(&mut c, 0);
-        while !c.is_closed() {
-            now = c.poll_timeout().unwrap();
-            c.handle_timeout(now);
-            drain(&mut c, now);
-        }
+        let now = run_timers_to_the_end(&mut c);
         assert_eq!(
             events(&mut c).last(),
             Some(&Event::Closed(CloseReason::Retries))

@@ -65,6 +65,15 @@ impl Service {
         Service::ALL.iter().copied().find(|s| s.name() == name)
     }
 
+    /// Every service's name, for messages: "echo, discard".
+    pub fn names() -> String {
+        Service::ALL
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Its name in the config.
     pub fn name(self) -> &'static str {
         match self {

@@ -17,6 +17,16 @@ pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// The Honeyd log lines a sensor wrote into `dir` (every `.log` file, in one string).
+pub fn honeyd_log(dir: &Path) -> String {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
 /// Whether `tool` runs; with `HONEYSCOPE_REQUIRE_TOOLS` set (CI) it must.
 pub fn have(tool: &str) -> bool {
     let ok = Command::new(tool)

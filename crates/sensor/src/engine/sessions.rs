@@ -317,7 +317,7 @@ impl Engine<'_> {
     }
 
     /// Steps the sessions whose service read or wrote since the last call, in key order.
-    pub(super) fn sessions_ready(&mut self, now_us: i64, out: &mut Output) {
+    pub fn run_ready(&mut self, now_us: i64, out: &mut Output) {
         let Some(host) = &self.sessions.host else {
             return;
         };
@@ -361,11 +361,6 @@ impl Engine<'_> {
             return true;
         };
         host.block_on(crate::source::settle(self, &host, now_us, out))
-    }
-
-    /// Steps the sessions whose service read or wrote since the last call.
-    pub fn run_ready(&mut self, now_us: i64, out: &mut Output) {
-        self.sessions_ready(now_us, out);
     }
 
     /// When the earliest session timer is due, if any (perhaps one that has since moved
