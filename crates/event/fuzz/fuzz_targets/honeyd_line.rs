@@ -58,6 +58,7 @@ fn check(data: &[u8], tz: &LocalZone, gaps: Option<&jiff::tz::TimeZone>) {
         Event::Packet(p) => p.src.is_ipv6() || p.dst.is_ipv6(),
         Event::Lifecycle(_) => false,
         Event::Payload(_) => unreachable!("the Honeyd reader makes no payload records"),
+        Event::Session(_) => unreachable!("the Honeyd reader makes no session events"),
     };
     if ipv6 {
         return;
