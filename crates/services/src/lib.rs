@@ -8,19 +8,34 @@
 //!
 //! * [`echo`]: sends back what it receives (RFC 862), for checking a deployment.
 //! * [`discard`]: reads and drops what it receives (RFC 863).
-//! * [`telnet`]: the layers of the Telnet service, so far its protocol and line reader.
+//! * [`telnet`]: an IoT device's Telnet login and shell, for bots to log into and finish
+//!   their attack on: [`device`] profiles say which device, [`shell`] is its BusyBox,
+//!   [`capture`] keeps what the bots leave, [`asciicast`] records each session, and the
+//!   opt-in [`fetch`]er gets what they download ([`url`]).
 
 #![warn(missing_docs)]
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+pub mod asciicast;
+pub mod capture;
+pub mod device;
 pub mod discard;
 pub mod echo;
+pub mod elf;
+pub mod fetch;
+pub mod shell;
 pub mod telnet;
+pub mod url;
+
+/// Where services send their records (session events); the transport decides where they
+/// go from there.
+pub type EventSink = Arc<dyn Fn(honeyscope_event::Event) + Send + Sync>;
 
 /// The addresses of one connection, as the service's log records should show them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +45,17 @@ pub struct ConnInfo {
     /// Our end: the claimed address and port, or a listener's address with its reported
     /// port.
     pub local: SocketAddr,
+}
+
+/// One connection as a service gets it.
+#[derive(Clone)]
+pub struct Conn {
+    /// Its addresses.
+    pub info: ConnInfo,
+    /// Its bounds.
+    pub limits: Limits,
+    /// For Telnet: the shared service and the device this address answers as.
+    pub telnet: Option<(Arc<telnet::service::TelnetService>, Arc<shell::Device>)>,
 }
 
 /// Bounds every service keeps to, set by the transport from the sensor's config.
@@ -54,11 +80,13 @@ pub enum Service {
     Echo,
     /// [`discard`].
     Discard,
+    /// [`telnet`]: a device's login and shell.
+    Telnet,
 }
 
 impl Service {
     /// Every service, for messages and docs.
-    pub const ALL: &'static [Service] = &[Service::Echo, Service::Discard];
+    pub const ALL: &'static [Service] = &[Service::Echo, Service::Discard, Service::Telnet];
 
     /// The service a config name stands for.
     pub fn named(name: &str) -> Option<Service> {
@@ -79,18 +107,26 @@ impl Service {
         match self {
             Service::Echo => "echo",
             Service::Discard => "discard",
+            Service::Telnet => "telnet",
         }
     }
 
     /// Serves one connection until the client is done, an error, or a limit.
-    pub async fn serve<S>(self, stream: S, info: ConnInfo, limits: Limits) -> io::Result<()>
+    pub async fn serve<S>(self, stream: S, conn: Conn) -> io::Result<()>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send,
     {
-        let _ = info;
         match self {
-            Service::Echo => echo::serve(stream, limits).await,
-            Service::Discard => discard::serve(stream, limits).await,
+            Service::Echo => echo::serve(stream, conn.limits).await,
+            Service::Discard => discard::serve(stream, conn.limits).await,
+            Service::Telnet => match conn.telnet {
+                Some((service, device)) => {
+                    telnet::service::serve(stream, conn.info, conn.limits, service, device).await
+                }
+                None => Err(io::Error::other(
+                    "telnet: no service or device profile set up",
+                )),
+            },
         }
     }
 }
