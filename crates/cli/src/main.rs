@@ -18,6 +18,7 @@ use honeyscope_report::{html, render, table};
 
 mod fingerprint;
 mod progress;
+mod replay;
 mod sense;
 
 // mimalloc keeps freed pages for reuse: the ingest and report paths allocate and drop large
@@ -86,6 +87,23 @@ enum ConfigCommand {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Play a Telnet session's transcript back in the terminal, as the bot saw it.
+    Replay {
+        /// A session id (the `session` field of its events) or a .cast file.
+        session: String,
+        /// The sensor's data directory (its sessions/ holds the transcripts).
+        #[arg(long, default_value = "honeyscope-data", value_name = "DIR")]
+        dir: PathBuf,
+        /// Playback speed (2 is twice as fast).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// The longest pause kept, in seconds.
+        #[arg(long, default_value_t = 2.0, value_name = "SECS")]
+        max_idle: f64,
+        /// Print it all at once, without pauses.
+        #[arg(long)]
+        instant: bool,
+    },
     /// Load inputs into a Parquet store, partitioned by day; each input is stored once.
     ///
     /// Inputs are Honeyd logs, honeyscope JSON lines, or pcap/pcapng captures, plain or
@@ -295,6 +313,13 @@ fn main() -> ExitCode {
             read,
         } => cat(&inputs, format, &read),
         Command::Sense(args) => sense::run(args),
+        Command::Replay {
+            session,
+            dir,
+            speed,
+            max_idle,
+            instant,
+        } => replay::run(&session, &dir, speed, max_idle, instant),
         Command::Config(ConfigCommand::ImportHoneyd { file }) => sense::import_honeyd(&file),
         Command::Fingerprint {
             captures,

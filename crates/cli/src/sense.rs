@@ -34,7 +34,8 @@ pub struct SenseArgs {
     /// Write the replies to this capture (raw IPv4).
     #[arg(long, value_name = "FILE")]
     pub replies: Option<PathBuf>,
-    /// Directory for honeyd.log and events.jsonl (default: the config's data_dir).
+    /// Directory for honeyd.log, events.jsonl, artifacts/ and sessions/ (default: the
+    /// config's data_dir).
     #[arg(long, value_name = "DIR")]
     pub log_dir: Option<PathBuf>,
     /// Time zone of the Honeyd log's local timestamps (IANA name, UTC, +09:00, local).
@@ -117,7 +118,7 @@ pub fn run(args: SenseArgs) -> Result<()> {
         print!("{SEED_DEFAULT}");
         return Ok(());
     }
-    let cfg = load_config(args.config.as_deref())?;
+    let mut cfg = load_config(args.config.as_deref())?;
     let sources = [
         args.pcap.is_some(),
         args.tun.is_some(),
@@ -142,6 +143,8 @@ pub fn run(args: SenseArgs) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from(&cfg.data_dir));
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("creating the log directory {}", dir.display()))?;
+    // Artifacts and transcripts go beside the logs.
+    cfg.data_dir = dir.to_string_lossy().into_owned();
     let tz = std::sync::Arc::new(tz);
     let mut engine = Engine::new(cfg, &db, key);
 

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{have, honeyd_log, ip, text, tun_sensor, Netns};
+use common::{enter, have, honeyd_log, ip, text, tun_sensor, Netns};
 use honeyscope_sensor::tun::Tun;
 
 const CONFIG: &str = "sensor_id = \"t\"\nprefixes = [\"198.51.100.0/24\"]\n\
@@ -187,14 +187,6 @@ struct Impaired {
 /// A packet on the link: when it leaves, its number (ties keep their order), the side it
 /// came from, its bytes.
 type Held = (Instant, u64, usize, Vec<u8>);
-
-/// Joins the calling thread to network namespace `ns`.
-fn enter(ns: &str) {
-    let f = std::fs::File::open(format!("/var/run/netns/{ns}")).unwrap();
-    // SAFETY: setns on a descriptor we hold; it changes only this thread's namespace.
-    let rc = unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&f), libc::CLONE_NEWNET) };
-    assert_eq!(rc, 0, "setns {ns}: {}", std::io::Error::last_os_error());
-}
 
 /// The link between the client's TUN device and the sensor's namespace, standing in for
 /// `tc netem` (this machine's kernel has no sch_netem): every packet waits `delay`; of

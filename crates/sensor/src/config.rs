@@ -8,10 +8,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
+use std::sync::Arc;
 
+use honeyscope_services::shell::Device;
 use honeyscope_services::Service;
 use honeyscope_wire::personality::{self, Personality};
 use serde::Deserialize;
+
+use crate::devices::{self, RawTelnet, TelnetSettings};
 
 /// A config error, with the line it is on when it comes from a file.
 #[derive(Debug, thiserror::Error)]
@@ -101,9 +105,9 @@ pub enum Action {
     Reset,
     /// Answer nothing (still logged).
     Block,
-    /// Hand the connection to a service. `echo` and `discard` run on the TCP session layer
-    /// (`sensor::tcp`); `telnet` and `http` complete the handshake like `open` until their
-    /// services exist (issues 7 and 8).
+    /// Hand the connection to a service. `echo`, `discard` and `telnet` run on the TCP
+    /// session layer (`sensor::tcp`); `http` completes the handshake like `open` until its
+    /// service exists (issue 8).
     Service(&'static str),
 }
 
@@ -163,6 +167,9 @@ pub struct Template {
     pub tcp_ports: BTreeMap<u16, Action>,
     /// Per-port actions.
     pub udp_ports: BTreeMap<u16, Action>,
+    /// The device profiles its addresses answer Telnet as; each address keeps one, picked
+    /// by its address. Empty: [`DEFAULT_PROFILE`].
+    pub profiles: Vec<String>,
 }
 
 impl Template {
@@ -240,7 +247,16 @@ pub struct Config {
     pub limits: Limits,
     /// Services on ordinary kernel sockets.
     pub listen: Vec<Listen>,
+    /// Address ranges that answer as one device profile, most specific first.
+    pub bind_profiles: Vec<(Prefix, String)>,
+    /// The device profiles by name: built in, and from `profiles_dir`.
+    pub devices: BTreeMap<String, Arc<Device>>,
+    /// The Telnet service's settings.
+    pub telnet: TelnetSettings,
 }
+
+/// The profile an address answers as when its template names none.
+pub const DEFAULT_PROFILE: &str = "busybox";
 
 /// A `[[listen]]` entry: a service on an ordinary kernel socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,6 +268,8 @@ pub struct Listen {
     /// The port the log shows instead of the listening one, for set-ups where a firewall
     /// forwards port 23 to 2323 (Cowrie's `reported_port`).
     pub reported_port: Option<u16>,
+    /// For `telnet`: the device profile it answers as ([`DEFAULT_PROFILE`] if unset).
+    pub profile: Option<String>,
 }
 
 // The file's shape, before checking.
@@ -271,6 +289,16 @@ struct RawConfig {
     limits: Option<RawLimits>,
     #[serde(default)]
     listen: Vec<RawListen>,
+    profiles_dir: Option<String>,
+    telnet: Option<RawTelnet>,
+}
+
+/// One name or several.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Deserialize)]
@@ -279,6 +307,7 @@ struct RawListen {
     address: String,
     service: String,
     reported_port: Option<u16>,
+    profile: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -288,6 +317,7 @@ struct RawTemplate {
     tcp: Option<String>,
     udp: Option<String>,
     icmp: Option<String>,
+    profile: Option<OneOrMany>,
     #[serde(default)]
     ports: BTreeMap<String, String>,
 }
@@ -297,6 +327,7 @@ struct RawTemplate {
 struct RawBind {
     addresses: String,
     template: String,
+    profile: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -323,6 +354,8 @@ personality = "linux-2.6"
 tcp = "block"
 udp = "block"
 icmp = "open"
+# Telnet answers as one of these devices, each address keeping its own.
+profile = ["dvr", "ipcam", "router", "busybox"]
 
 [templates.seed.ports]
 "tcp/80" = "http"
@@ -340,6 +373,11 @@ service = "echo"
 [[listen]]
 address = "127.0.0.1:9009"
 service = "discard"
+
+[[listen]]
+address = "127.0.0.1:2323"
+service = "telnet"
+profile = "dvr"
 "#;
 
 impl Config {
@@ -370,6 +408,20 @@ impl Config {
             }
             prefixes.push(prefix);
         }
+        let devices = devices::load(raw.profiles_dir.as_deref().map(std::path::Path::new))
+            .map_err(|m| at("profiles_dir", m))?;
+        let known_profile = |name: &str, what: &str| -> Result<(), ConfigError> {
+            if devices.contains_key(name) {
+                return Ok(());
+            }
+            Err(at(
+                name,
+                format!(
+                    "{what}: no device profile {name:?}; there are: {}",
+                    devices.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ))
+        };
         let mut listen = Vec::new();
         for l in &raw.listen {
             let address = l.address.parse().map_err(|_| {
@@ -401,10 +453,14 @@ impl Config {
                     ),
                 ));
             }
+            if let Some(p) = &l.profile {
+                known_profile(p, &format!("listen {address}"))?;
+            }
             listen.push(Listen {
                 address,
                 service,
                 reported_port: l.reported_port,
+                profile: l.profile.clone(),
             });
         }
         if prefixes.is_empty() && listen.is_empty() {
@@ -445,7 +501,15 @@ impl Config {
                 icmp: action(&t.icmp, Action::Open)?,
                 tcp_ports: BTreeMap::new(),
                 udp_ports: BTreeMap::new(),
+                profiles: match &t.profile {
+                    None => Vec::new(),
+                    Some(OneOrMany::One(p)) => vec![p.clone()],
+                    Some(OneOrMany::Many(ps)) => ps.clone(),
+                },
             };
+            for p in &tpl.profiles {
+                known_profile(p, &format!("template {name}"))?;
+            }
             if matches!(tpl.icmp, Action::Reset | Action::Service(_)) {
                 return Err(at(
                     "icmp",
@@ -479,6 +543,7 @@ impl Config {
             templates.insert(name.clone(), tpl);
         }
         let mut binds = Vec::new();
+        let mut bind_profiles = Vec::new();
         for b in &raw.bind {
             let prefix: Prefix = b.addresses.parse().map_err(|m| at(&b.addresses, m))?;
             if !prefixes
@@ -497,9 +562,14 @@ impl Config {
                 ));
             }
             binds.push((prefix, b.template.clone()));
+            if let Some(p) = &b.profile {
+                known_profile(p, &format!("bind {prefix}"))?;
+                bind_profiles.push((prefix, p.clone()));
+            }
         }
         // Most specific first, so the first bind that contains an address is its own.
         binds.sort_by_key(|(p, _)| std::cmp::Reverse(p.len));
+        bind_profiles.sort_by_key(|(p, _)| std::cmp::Reverse(p.len));
         let default_template = match raw.default_template {
             Some(t) if templates.contains_key(&t) => t,
             Some(t) => return Err(at(&t, format!("default_template: no template {t:?}"))),
@@ -539,7 +609,29 @@ impl Config {
             close,
             limits,
             listen,
+            bind_profiles,
+            devices,
+            telnet: TelnetSettings::from_raw(raw.telnet.unwrap_or_default(), None)
+                .map_err(|m| at("[telnet]", m))?,
         })
+    }
+
+    /// The device a claimed address answers Telnet as: its bind's profile, else one of its
+    /// template's (the same one every time), else [`DEFAULT_PROFILE`].
+    pub fn device_for(&self, ip: Ipv4Addr) -> Option<Arc<Device>> {
+        let name = match self.bind_profiles.iter().find(|(p, _)| p.contains(ip)) {
+            Some((_, name)) => name.as_str(),
+            None => devices::pick(&self.template_for(ip).profiles, ip)
+                .map_or(DEFAULT_PROFILE, String::as_str),
+        };
+        self.devices.get(name).cloned()
+    }
+
+    /// The device a listener answers Telnet as.
+    pub fn listen_device(&self, l: &Listen) -> Option<Arc<Device>> {
+        self.devices
+            .get(l.profile.as_deref().unwrap_or(DEFAULT_PROFILE))
+            .cloned()
     }
 
     /// Whether we claim `ip`.
@@ -553,6 +645,16 @@ impl Config {
         self.templates
             .values()
             .any(|t| service(&t.tcp) || t.tcp_ports.values().any(service))
+    }
+
+    /// Whether some port or listener runs Telnet.
+    pub fn uses_telnet(&self) -> bool {
+        let telnet = |a: &Action| *a == Action::Service("telnet");
+        self.listen.iter().any(|l| l.service == Service::Telnet)
+            || self
+                .templates
+                .values()
+                .any(|t| telnet(&t.tcp) || t.tcp_ports.values().any(telnet))
     }
 
     /// The template of a claimed address.
@@ -591,6 +693,62 @@ mod tests {
         assert_eq!(t.personality.name, "linux-2.6");
         assert!(c.listen.iter().all(|l| l.address.ip().is_loopback()));
         assert_eq!(c.listen[0].service, Service::Echo);
+        // Telnet on loopback as a DVR; each claimed address keeps one device.
+        let telnet = c
+            .listen
+            .iter()
+            .find(|l| l.service == Service::Telnet)
+            .unwrap();
+        assert_eq!(c.listen_device(telnet).unwrap().profile.name, "dvr");
+        assert!(c.uses_telnet());
+        let ip = "198.51.100.7".parse().unwrap();
+        let d = c.device_for(ip).unwrap();
+        assert!(Arc::ptr_eq(&d, &c.device_for(ip).unwrap()));
+        let spread: std::collections::BTreeSet<String> = (1..=254u8)
+            .map(|i| {
+                c.device_for(Ipv4Addr::new(198, 51, 100, i))
+                    .unwrap()
+                    .profile
+                    .name
+                    .clone()
+            })
+            .collect();
+        assert_eq!(
+            spread.len(),
+            4,
+            "the /24 answers as every profile: {spread:?}"
+        );
+    }
+
+    #[test]
+    fn profiles_are_checked() {
+        let e = Config::parse(
+            "prefixes = [\"198.51.100.0/24\"]\n[templates.a]\npersonality = \"linux-2.6\"\nprofile = \"toaster\"\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("no device profile \"toaster\""), "{e}");
+        assert!(e.message.contains("dvr"), "{e}");
+        let c = Config::parse(
+            "prefixes = [\"198.51.100.0/24\"]\n[templates.a]\npersonality = \"linux-2.6\"\n\
+             [[bind]]\naddresses = \"198.51.100.8/29\"\ntemplate = \"a\"\nprofile = \"router\"\n\
+             [telnet]\nauth = \"reject-first\"\nreject_first = 2\n",
+        )
+        .unwrap();
+        let name = |ip: &str| {
+            c.device_for(ip.parse().unwrap())
+                .unwrap()
+                .profile
+                .name
+                .clone()
+        };
+        assert_eq!(name("198.51.100.9"), "router");
+        assert_eq!(name("198.51.100.200"), DEFAULT_PROFILE);
+        assert_eq!(
+            c.telnet.policy,
+            honeyscope_services::telnet::auth::Policy::RejectThenAccept(2)
+        );
+        let e = Config::parse("prefixes = [\"198.51.100.0/24\"]\n[templates.a]\npersonality = \"linux-2.6\"\n[telnet]\nauth = \"guess\"\n").unwrap_err();
+        assert!(e.message.contains("accept-all"), "{e}");
     }
 
     #[test]
@@ -607,6 +765,7 @@ mod tests {
                 address: "[::]:2323".parse().unwrap(),
                 service: Service::Echo,
                 reported_port: Some(23),
+                profile: None,
             }]
         );
     }

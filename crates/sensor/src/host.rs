@@ -21,7 +21,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use honeyscope_services::{ConnInfo, Limits, Service};
+use honeyscope_event::Event;
+use honeyscope_services::shell::Device;
+use honeyscope_services::telnet::service::TelnetService;
+use honeyscope_services::{Conn, ConnInfo, EventSink, Limits, Service};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::engine::FlowKey;
@@ -67,7 +70,13 @@ pub struct HostStats {
     pub tasks: AtomicU64,
     /// Services that ended with an error (the client reset, a timeout, …).
     pub errors: AtomicU64,
+    /// Service events dropped because the inbox was full (the packet loop fell behind).
+    pub events_dropped: AtomicU64,
 }
+
+/// The most service events waiting for the packet loop; past it they are dropped and
+/// counted ([`HostStats::events_dropped`]).
+pub const INBOX: usize = 1 << 16;
 
 /// The services' runtime. Cheap to clone; it stops when the last clone goes, dropping the
 /// tasks still there (their sessions are ended by the engine first).
@@ -82,6 +91,10 @@ struct Inner {
     running: Arc<AtomicUsize>,
     limits: Limits,
     stats: Arc<HostStats>,
+    /// Events the services recorded, waiting for the packet loop to log them in order with
+    /// its own.
+    inbox: Arc<Mutex<Vec<Event>>>,
+    telnet: Mutex<Option<Arc<TelnetService>>>,
 }
 
 impl ServiceHost {
@@ -98,6 +111,8 @@ impl ServiceHost {
                 running: Arc::new(AtomicUsize::new(0)),
                 limits,
                 stats: Arc::new(HostStats::default()),
+                inbox: Arc::default(),
+                telnet: Mutex::new(None),
             }),
         })
     }
@@ -127,21 +142,66 @@ impl ServiceHost {
         self.inner.rt.handle()
     }
 
-    /// Runs `service` on `stream`, counting its end; `done` runs after it.
+    /// Where services send their events: the host's inbox, which wakes the packet loop.
+    pub fn events(&self) -> EventSink {
+        let (inbox, stats, ready) = (
+            self.inner.inbox.clone(),
+            self.inner.stats.clone(),
+            self.inner.ready.clone(),
+        );
+        Arc::new(move |ev| {
+            let mut q = inbox.lock().unwrap_or_else(|e| e.into_inner());
+            if q.len() < INBOX {
+                q.push(ev);
+                drop(q);
+                ready.notify.notify_one();
+            } else {
+                stats.events_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    }
+
+    /// Moves the services' events into `into`.
+    pub fn take_events(&self, into: &mut Vec<Event>) {
+        let mut q = self.inner.inbox.lock().unwrap_or_else(|e| e.into_inner());
+        into.append(&mut q);
+    }
+
+    /// Sets the Telnet service its connections share.
+    pub fn set_telnet(&self, telnet: Arc<TelnetService>) {
+        *self.inner.telnet.lock().unwrap_or_else(|e| e.into_inner()) = Some(telnet);
+    }
+
+    /// The Telnet service, once set.
+    pub fn telnet(&self) -> Option<Arc<TelnetService>> {
+        self.inner
+            .telnet
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Runs `service` on `stream` (as `device`, for Telnet), counting its end; `done` runs
+    /// after it.
     pub(crate) fn serve<S>(
         &self,
         service: Service,
         stream: S,
         info: ConnInfo,
+        device: Option<Arc<Device>>,
         done: impl FnOnce(&S) + Send + 'static,
     ) where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let limits = self.inner.limits;
+        let conn = Conn {
+            info,
+            limits: self.inner.limits,
+            telnet: self.telnet().zip(device),
+        };
         let stats = self.inner.stats.clone();
         self.spawn(async move {
             let mut stream = stream;
-            let r = service.serve(&mut stream, info, limits).await;
+            let r = service.serve(&mut stream, conn).await;
             if r.is_err() {
                 stats.errors.fetch_add(1, Ordering::Relaxed);
             }

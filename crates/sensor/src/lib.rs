@@ -20,6 +20,7 @@
 
 pub mod af_packet;
 pub mod config;
+pub mod devices;
 pub mod engine;
 pub mod honeyd_import;
 pub mod host;

@@ -16,14 +16,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use honeyscope_event::{Event, PacketEvent, PacketKind, Timestamp};
-use honeyscope_services::ConnInfo;
+use honeyscope_services::shell::Device;
+use honeyscope_services::{ConnInfo, Service};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::config::Listen;
 use crate::host::ServiceHost;
 
 /// Where listener events go: the sensor's log queue.
-pub type EventSink = Arc<dyn Fn(Event) + Send + Sync>;
+pub use honeyscope_services::EventSink;
 
 /// What the listeners counted.
 #[derive(Debug, Default)]
@@ -88,16 +89,21 @@ pub fn bind(entries: &[Listen]) -> io::Result<Vec<Bound>> {
 }
 
 /// Serves `bound` on `host` until the host stops. `max_open` bounds the connections open
-/// at once; `sensor` goes into every event.
+/// at once; `sensor` goes into every event; `device` says which device a Telnet listener
+/// answers as.
 pub fn serve(
     host: &ServiceHost,
     bound: Vec<Bound>,
     max_open: usize,
     sensor: Option<Arc<str>>,
     events: EventSink,
+    device: impl Fn(&Listen) -> Option<Arc<Device>>,
 ) -> Arc<ListenStats> {
     let stats = Arc::new(ListenStats::default());
     for b in bound {
+        let device = (b.entry.service == Service::Telnet)
+            .then(|| device(&b.entry))
+            .flatten();
         let (host2, stats, sensor, events) =
             (host.clone(), stats.clone(), sensor.clone(), events.clone());
         host.handle().spawn(async move {
@@ -143,6 +149,7 @@ pub fn serve(
                     b.entry.service,
                     Counted::new(socket),
                     info,
+                    device.clone(),
                     move |stream: &Counted<tokio::net::TcpStream>| {
                         let mut end = flow_event(PacketKind::FlowEnd, &info, sensor);
                         end.rx_bytes = Some(stream.rx);
@@ -247,6 +254,7 @@ mod tests {
             address: "127.0.0.1:0".parse().unwrap(),
             service: Service::Echo,
             reported_port: Some(7),
+            profile: None,
         };
         let bound = bind(&[entry]).unwrap();
         let addr = bound[0].local_addr().unwrap();
@@ -258,6 +266,7 @@ mod tests {
             10,
             Some("t".into()),
             Arc::new(move |ev| sink.lock().unwrap().push(ev)),
+            |_| None,
         );
         let got2 = got.clone();
         let client = in_the_loop(&host, move || {
@@ -297,10 +306,11 @@ mod tests {
             address: "127.0.0.1:0".parse().unwrap(),
             service: Service::Discard,
             reported_port: None,
+            profile: None,
         };
         let bound = bind(&[entry]).unwrap();
         let addr = bound[0].local_addr().unwrap();
-        let stats = serve(&host, bound, 1, None, Arc::new(|_| {}));
+        let stats = serve(&host, bound, 1, None, Arc::new(|_| {}), |_| None);
         let counted = stats.clone();
         in_the_loop(&host, move || {
             let _first = std::net::TcpStream::connect(addr).unwrap();
@@ -327,6 +337,7 @@ mod tests {
             address: taken.local_addr().unwrap(),
             service: Service::Echo,
             reported_port: None,
+            profile: None,
         };
         let Err(e) = bind(&[entry]) else {
             panic!("bound a port in use")

@@ -110,6 +110,7 @@ pub fn run<S: PacketSource + ?Sized>(
             cfg.limits.sessions,
             sensor,
             sink,
+            |l| cfg.listen_device(l),
         ))
     };
     let logged = Arc::new(AtomicU64::new(0));

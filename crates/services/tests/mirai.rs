@@ -24,7 +24,8 @@ struct Server {
     addr: SocketAddr,
     events: Arc<Mutex<Vec<Event>>>,
     dir: tempfile::TempDir,
-    rt: tokio::runtime::Runtime,
+    /// Runs the listener until the test ends.
+    _rt: tokio::runtime::Runtime,
 }
 
 fn start(profile: &str, policy: Policy, fetch: Option<FetchLimits>) -> Server {
@@ -77,7 +78,7 @@ fn start(profile: &str, policy: Policy, fetch: Option<FetchLimits>) -> Server {
         addr,
         events,
         dir,
-        rt,
+        _rt: rt,
     }
 }
 

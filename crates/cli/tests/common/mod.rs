@@ -19,12 +19,23 @@ pub fn text(b: &[u8]) -> String {
 
 /// The Honeyd log lines a sensor wrote into `dir` (every `.log` file, in one string).
 pub fn honeyd_log(dir: &Path) -> String {
+    logs(dir, "log")
+}
+
+/// The JSON lines a sensor wrote into `dir` (every `.jsonl` file, in one string).
+pub fn json_log(dir: &Path) -> String {
+    logs(dir, "jsonl")
+}
+
+fn logs(dir: &Path, ext: &str) -> String {
     std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect()
+        .map(|d| {
+            d.map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == ext))
+                .map(|p| std::fs::read_to_string(p).unwrap())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Whether `tool` runs; with `HONEYSCOPE_REQUIRE_TOOLS` set (CI) it must.
@@ -247,4 +258,12 @@ impl Drop for Netns {
     fn drop(&mut self) {
         let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
     }
+}
+
+/// Joins the calling thread to network namespace `ns`.
+pub fn enter(ns: &str) {
+    let f = std::fs::File::open(format!("/var/run/netns/{ns}")).unwrap();
+    // SAFETY: setns on a descriptor we hold; it changes only this thread's namespace.
+    let rc = unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&f), libc::CLONE_NEWNET) };
+    assert_eq!(rc, 0, "setns {ns}: {}", std::io::Error::last_os_error());
 }

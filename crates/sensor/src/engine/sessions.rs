@@ -161,7 +161,16 @@ impl Engine<'_> {
             peer: SocketAddr::V4(SocketAddrV4::new(s.src, s.sport)),
             local: SocketAddr::V4(SocketAddrV4::new(s.dst, s.dport)),
         };
-        host.serve(service, SessionStream::new(shared.clone()), info, |_| {});
+        let device = (service == Service::Telnet)
+            .then(|| self.cfg.device_for(s.dst))
+            .flatten();
+        host.serve(
+            service,
+            SessionStream::new(shared.clone()),
+            info,
+            device,
+            |_| {},
+        );
         self.sessions.table.insert(
             key,
             Session {
@@ -321,6 +330,7 @@ impl Engine<'_> {
         let Some(host) = &self.sessions.host else {
             return;
         };
+        host.take_events(&mut out.events);
         let mut ready = std::mem::take(&mut self.sessions.ready);
         host.ready().take(&mut ready);
         ready.sort_unstable();
@@ -343,7 +353,16 @@ impl Engine<'_> {
             let limits = honeyscope_services::Limits {
                 idle: std::time::Duration::from_secs(self.cfg.limits.session_idle_secs),
             };
-            self.sessions.host = Some(ServiceHost::start(limits)?);
+            let host = ServiceHost::start(limits)?;
+            if self.cfg.uses_telnet() {
+                let telnet = self.cfg.telnet.service(
+                    std::path::Path::new(&self.cfg.data_dir),
+                    self.sensor.clone(),
+                    host.events(),
+                )?;
+                host.set_telnet(telnet);
+            }
+            self.sessions.host = Some(host);
         }
         Ok(self
             .sessions

@@ -734,7 +734,10 @@ fn dd(sh: &mut Shell, args: &[Vec<u8>], stdin: &[u8], io: &mut Io) -> i32 {
             }
         }
     }
-    let (full, partial) = (chunk.len() / bs, usize::from(chunk.len() % bs != 0));
+    let (full, partial) = (
+        chunk.len() / bs,
+        usize::from(!chunk.len().is_multiple_of(bs)),
+    );
     io.errf(format!(
         "{full}+{partial} records in\n{full}+{partial} records out\n{} bytes ({}) copied, 0.000412 seconds, {}/s\n",
         chunk.len(),

@@ -123,17 +123,9 @@ fn tftp(args: &[Vec<u8>], cwd: &[u8]) -> Option<Request> {
             b"-b" => {
                 it.next();
             }
-            b"-c" => {
-                // `-c get FILE [LOCAL]`.
-                if it.next().map(Vec::as_slice) == Some(b"get") {
-                    remote = it.next().cloned();
-                }
-            }
-            b"-g" | b"-p" | b"-gr" | b"-rg" => {
-                if a.ends_with(b"r") && a.len() == 3 {
-                    remote = it.next().cloned();
-                }
-            }
+            // `-c get FILE [LOCAL]`.
+            b"-c" if it.next().map(Vec::as_slice) == Some(b"get") => remote = it.next().cloned(),
+            b"-gr" => remote = it.next().cloned(),
             o if o.starts_with(b"-") => {}
             h if host.is_none() => host = Some(h.to_vec()),
             p if port.is_none() => port = std::str::from_utf8(p).ok()?.parse().ok(),

@@ -1,0 +1,196 @@
+//! The config's `[telnet]` table and device profiles: which device each address (or
+//! listener) answers as, who gets in, what is kept, and whether anything is fetched.
+//!
+//! ```toml
+//! profiles_dir = "/etc/honeyscope/profiles"   # optional: operators' own *.toml profiles
+//!
+//! [templates.seed]
+//! profile = ["dvr", "ipcam"]       # each address keeps one of these, picked by its address
+//!
+//! [telnet]
+//! auth = "accept-all"              # or "userdb" (with userdb = "path") or "reject-first"
+//! reject_first = 1                 # with auth = "reject-first"
+//! remember_secs = 86400            # a pair that got in gets in from anywhere this long
+//! max_commands = 10000             # and max_line, max_tries, session_secs, fs_bytes
+//! transcripts = true               # asciicast per session under <data_dir>/sessions
+//!
+//! [telnet.fetch]                   # absent: nothing is ever fetched
+//! max_bytes = 8388608
+//! timeout_secs = 30
+//! rate_bytes_per_sec = 1048576
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use honeyscope_services::capture::Store;
+use honeyscope_services::device::{self, Profile};
+use honeyscope_services::fetch::{FetchLimits, Fetcher};
+use honeyscope_services::shell::Device;
+use honeyscope_services::telnet::auth::{Auth, Policy};
+use honeyscope_services::telnet::service::{TelnetService, TelnetStats};
+use honeyscope_services::telnet::session::SessionLimits;
+use honeyscope_services::EventSink;
+use serde::Deserialize;
+
+/// The `[telnet]` table as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTelnet {
+    auth: Option<String>,
+    userdb: Option<String>,
+    reject_first: Option<u32>,
+    remember_secs: Option<u64>,
+    max_tries: Option<u32>,
+    max_line: Option<usize>,
+    max_commands: Option<u64>,
+    session_secs: Option<u64>,
+    fs_bytes: Option<usize>,
+    transcripts: Option<bool>,
+    transcript_bytes: Option<usize>,
+    fetch: Option<RawFetch>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    max_bytes: Option<u64>,
+    timeout_secs: Option<u64>,
+    rate_bytes_per_sec: Option<u64>,
+    max_concurrent: Option<usize>,
+    allow_local: Option<bool>,
+}
+
+/// The checked `[telnet]` settings.
+#[derive(Debug, Clone)]
+pub struct TelnetSettings {
+    /// Who gets in.
+    pub policy: Policy,
+    /// How long a pair that got in is let in again from any address.
+    pub remember_secs: u64,
+    /// Per-connection bounds.
+    pub limits: SessionLimits,
+    /// The longest a connection lasts.
+    pub session_secs: u64,
+    /// Whether each session's asciicast transcript is kept.
+    pub transcripts: bool,
+    /// Bytes of transcript kept per session.
+    pub transcript_bytes: usize,
+    /// The fetcher's caps; `None` (the default): nothing is fetched.
+    pub fetch: Option<FetchLimits>,
+}
+
+impl Default for TelnetSettings {
+    fn default() -> Self {
+        TelnetSettings {
+            policy: Policy::AcceptAll,
+            remember_secs: 86_400,
+            limits: SessionLimits::default(),
+            session_secs: 1_800,
+            transcripts: true,
+            transcript_bytes: 1 << 20,
+            fetch: None,
+        }
+    }
+}
+
+impl TelnetSettings {
+    /// Checks the table; `base` is the config file's directory, for a relative `userdb`.
+    pub(crate) fn from_raw(raw: RawTelnet, base: Option<&Path>) -> Result<Self, String> {
+        let mut s = TelnetSettings::default();
+        s.policy = match raw.auth.as_deref() {
+            None | Some("accept-all") => Policy::AcceptAll,
+            Some("reject-first") => Policy::RejectThenAccept(raw.reject_first.unwrap_or(1)),
+            Some("userdb") => {
+                let path = raw.userdb.as_deref().ok_or(
+                    "telnet: auth = \"userdb\" needs userdb = \"path/to/userdb.txt\" (Cowrie's form)",
+                )?;
+                let path = base.map_or_else(|| PathBuf::from(path), |b| b.join(path));
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("telnet: userdb {}: {e}", path.display()))?;
+                Policy::database(&text)
+                    .map_err(|e| format!("telnet: userdb {}: {e}", path.display()))?
+            }
+            Some(o) => {
+                return Err(format!(
+                    "telnet: auth = {o:?}: use \"accept-all\", \"userdb\" or \"reject-first\""
+                ))
+            }
+        };
+        s.remember_secs = raw.remember_secs.unwrap_or(s.remember_secs);
+        let l = &mut s.limits;
+        l.max_tries = raw.max_tries.unwrap_or(l.max_tries).max(1);
+        l.max_line = raw.max_line.unwrap_or(l.max_line).clamp(64, 1 << 20);
+        l.shell.max_commands = raw.max_commands.unwrap_or(l.shell.max_commands);
+        l.shell.fs_bytes = raw.fs_bytes.unwrap_or(l.shell.fs_bytes).min(1 << 30);
+        s.session_secs = raw.session_secs.unwrap_or(s.session_secs).max(1);
+        s.transcripts = raw.transcripts.unwrap_or(s.transcripts);
+        s.transcript_bytes = raw.transcript_bytes.unwrap_or(s.transcript_bytes);
+        s.fetch = raw.fetch.map(|f| {
+            let d = FetchLimits::default();
+            FetchLimits {
+                max_bytes: f.max_bytes.unwrap_or(d.max_bytes),
+                timeout: f.timeout_secs.map_or(d.timeout, Duration::from_secs),
+                rate_bytes_per_sec: f.rate_bytes_per_sec.unwrap_or(d.rate_bytes_per_sec),
+                max_concurrent: f.max_concurrent.unwrap_or(d.max_concurrent),
+                allow_local: f.allow_local.unwrap_or(d.allow_local),
+                ..d
+            }
+        });
+        Ok(s)
+    }
+
+    /// The service its connections share: events to `events`, files under `data_dir`.
+    pub fn service(
+        &self,
+        data_dir: &Path,
+        sensor: Option<Arc<str>>,
+        events: EventSink,
+    ) -> std::io::Result<Arc<TelnetService>> {
+        let artifacts = Store::open(&data_dir.join("artifacts"))?;
+        Ok(Arc::new(TelnetService {
+            auth: Mutex::new(Auth::new(
+                self.policy.clone(),
+                self.remember_secs as i64 * 1_000_000,
+            )),
+            limits: self.limits,
+            lifetime: Duration::from_secs(self.session_secs),
+            artifacts: Some(artifacts),
+            transcripts: self.transcripts.then(|| data_dir.join("sessions")),
+            transcript_bytes: self.transcript_bytes,
+            fetcher: self.fetch.map(Fetcher::new),
+            events,
+            sensor,
+            stats: TelnetStats::default(),
+        }))
+    }
+}
+
+/// The devices a config can answer as: the built-in profiles and the operator's.
+pub(crate) fn load(dir: Option<&Path>) -> Result<BTreeMap<String, Arc<Device>>, String> {
+    let mut profiles: Vec<Profile> = Profile::builtin().to_vec();
+    if let Some(d) = dir {
+        for p in device::load_dir(d)? {
+            profiles.retain(|q| q.name != p.name);
+            profiles.push(p);
+        }
+    }
+    Ok(profiles
+        .into_iter()
+        .map(|p| (p.name.clone(), Device::new(p)))
+        .collect())
+}
+
+/// One of `names`, the same for `ip` every time: a virtual host keeps its device across
+/// connections and restarts.
+pub(crate) fn pick(names: &[String], ip: Ipv4Addr) -> Option<&String> {
+    if names.len() <= 1 {
+        return names.first();
+    }
+    // A fixed multiplicative hash: stable across runs and builds, and neighbours differ.
+    let h = u32::from(ip).wrapping_mul(0x9e37_79b1) >> 8;
+    names.get(h as usize % names.len())
+}
