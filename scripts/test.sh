@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 # Peers the tests run against. Installed once; later runs see them and skip apt.
 packages=(tcpdump tshark nftables wireshark-common chromium python3-pip p0f nmap hping3 masscan iproute2
-  iputils-ping netcat-openbsd telnet)
+  iputils-ping netcat-openbsd telnet binutils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

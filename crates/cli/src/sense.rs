@@ -342,10 +342,19 @@ fn run_live(
         ),
         None => String::new(),
     };
+    let telnet = match &r.telnet {
+        Some(t) => format!(
+            "; telnet: {} sessions, {} logins, {} commands, {} files kept, {} not kept \
+             (write errors)",
+            t.sessions, t.logins, t.commands, t.stored, t.store_errors
+        ),
+        None => String::new(),
+    };
     eprintln!(
         "{what}: {} packets ({} more dropped by the kernel); {}; {} replies sent, {} refused; \
          {} events logged, {} dropped (queue full), {} log lines lost to write errors{}{lan}\
-         {listen}; {} services ended by an error",
+         {listen}{telnet}; {} services ended by an error, {} service events dropped (inbox \
+         full)",
         r.received,
         r.kernel_drops.map_or("?".into(), |d| d.to_string()),
         r.engine,
@@ -359,6 +368,7 @@ fn run_live(
             .map(|e| format!(" ({e})"))
             .unwrap_or_default(),
         r.service_errors,
+        r.service_events_dropped,
     );
     Ok(())
 }

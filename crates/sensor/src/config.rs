@@ -720,6 +720,30 @@ mod tests {
         );
     }
 
+    /// The commented examples in the docs are configs that load.
+    #[test]
+    fn the_documented_examples_parse() {
+        for (doc, text) in [
+            ("SENSOR.md", include_str!("../../../docs/SENSOR.md")),
+            ("TELNET.md", include_str!("../../../docs/TELNET.md")),
+        ] {
+            let block = text
+                .split("```toml\n")
+                .nth(1)
+                .and_then(|b| b.split("```").next())
+                .unwrap_or_else(|| panic!("{doc}: no toml block"));
+            // The Telnet page's example is a fragment: give it a prefix to stand on.
+            let block = if block.contains("prefixes") {
+                block.to_string()
+            } else {
+                format!("prefixes = [\"198.51.100.0/24\"]\n{block}")
+            };
+            if let Err(e) = Config::parse(&block) {
+                panic!("{doc}: {e}");
+            }
+        }
+    }
+
     #[test]
     fn profiles_are_checked() {
         let e = Config::parse(

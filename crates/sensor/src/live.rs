@@ -54,6 +54,25 @@ pub struct LiveReport {
     pub listen: Option<ListenReport>,
     /// Services that ended with an error (a reset, a timeout).
     pub service_errors: u64,
+    /// Service events dropped because the packet loop's inbox was full.
+    pub service_events_dropped: u64,
+    /// The Telnet service's counters, when it runs.
+    pub telnet: Option<TelnetReport>,
+}
+
+/// The Telnet service's counters ([`honeyscope_services::telnet::service::TelnetStats`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TelnetReport {
+    /// Connections served.
+    pub sessions: u64,
+    /// Logins that got in.
+    pub logins: u64,
+    /// Command lines run.
+    pub commands: u64,
+    /// Files stored (written, fetched, transcripts).
+    pub stored: u64,
+    /// Files that could not be stored (their events say why).
+    pub store_errors: u64,
 }
 
 /// The kernel listeners' counters ([`crate::listen::ListenStats`]), as they stood.
@@ -195,6 +214,19 @@ pub fn run<S: PacketSource + ?Sized>(
             service_errors: engine
                 .service_host()
                 .map_or(0, |h| h.stats().errors.load(Ordering::Relaxed)),
+            service_events_dropped: engine
+                .service_host()
+                .map_or(0, |h| h.stats().events_dropped.load(Ordering::Relaxed)),
+            telnet: engine.service_host().and_then(|h| h.telnet()).map(|t| {
+                let c = |a: &AtomicU64| a.load(Ordering::Relaxed);
+                TelnetReport {
+                    sessions: c(&t.stats.sessions),
+                    logins: c(&t.stats.logins),
+                    commands: c(&t.stats.commands),
+                    stored: c(&t.stats.stored),
+                    store_errors: c(&t.stats.store_errors),
+                }
+            }),
         };
         if let Some(m) = metrics {
             if let Ok(mut shared) = m.lock() {

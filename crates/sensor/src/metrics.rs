@@ -145,6 +145,41 @@ pub fn render(r: &LiveReport) -> String {
         "counter",
         &[("", r.service_errors)],
     );
+    metric(
+        "service_events_dropped_total",
+        "Service events (Telnet sessions' records) dropped: the packet loop's inbox was full.",
+        "counter",
+        &[("", r.service_events_dropped)],
+    );
+    if let Some(t) = &r.telnet {
+        metric(
+            "telnet_sessions_total",
+            "Telnet connections served.",
+            "counter",
+            &[("", t.sessions)],
+        );
+        metric(
+            "telnet_logins_total",
+            "Telnet logins that got in.",
+            "counter",
+            &[("", t.logins)],
+        );
+        metric(
+            "telnet_commands_total",
+            "Command lines run in Telnet sessions.",
+            "counter",
+            &[("", t.commands)],
+        );
+        metric(
+            "telnet_files_total",
+            "Files kept from Telnet sessions (written, fetched, transcripts), by outcome.",
+            "counter",
+            &[
+                ("outcome=\"stored\"", t.stored),
+                ("outcome=\"error\"", t.store_errors),
+            ],
+        );
+    }
     if let Some(l) = &r.listen {
         metric(
             "listener_connections_total",
