@@ -145,7 +145,10 @@ fn mirai_dialogs_on_both_transports() {
     assert!(said.contains("armv7l"), "{said}");
     let evs = sessions(&logs, 10);
     let report = sensor.terminate();
-    assert!(report.contains("telnet: 10 sessions, 10 logins"), "{report}");
+    assert!(
+        report.contains("telnet: 10 sessions, 10 logins"),
+        "{report}"
+    );
     // Every session on both transports is in Cowrie's terms.
     let sha = sha256_hex(&d);
     let uploads: Vec<&serde_json::Value> = evs
