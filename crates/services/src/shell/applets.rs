@@ -857,13 +857,10 @@ fn grep(sh: &mut Shell, args: &[Vec<u8>], stdin: &[u8], io: &mut Io) -> i32 {
             b.to_vec()
         }
     };
-    let pat = fold(pattern);
+    let pat = Needle::new(fold(pattern));
     let mut n = 0;
     for line in data.split(|&b| b == b'\n') {
-        let hit = fold(line)
-            .windows(pat.len().max(1))
-            .any(|w| w == pat.as_slice())
-            || pat.is_empty();
+        let hit = pat.found_in(&fold(line));
         if hit != invert && !(line.is_empty() && data.ends_with(b"\n")) {
             n += 1;
             if !count {
@@ -875,6 +872,50 @@ fn grep(sh: &mut Shell, args: &[Vec<u8>], stdin: &[u8], io: &mut Io) -> i32 {
         io.out(format!("{n}\n").as_bytes());
     }
     i32::from(n == 0)
+}
+
+/// A fixed string to look for in linear time (Knuth–Morris–Pratt): a long pattern of
+/// zeros over a long line of zeros must not compare each window in full.
+struct Needle {
+    pat: Vec<u8>,
+    /// For each prefix, the length of its longest proper prefix that is also its suffix.
+    fail: Vec<usize>,
+}
+
+impl Needle {
+    fn new(pat: Vec<u8>) -> Needle {
+        let mut fail = vec![0; pat.len()];
+        let mut k = 0;
+        for i in 1..pat.len() {
+            while k > 0 && pat[i] != pat[k] {
+                k = fail[k - 1];
+            }
+            if pat[i] == pat[k] {
+                k += 1;
+            }
+            fail[i] = k;
+        }
+        Needle { pat, fail }
+    }
+
+    fn found_in(&self, hay: &[u8]) -> bool {
+        if self.pat.is_empty() {
+            return true;
+        }
+        let mut k = 0;
+        for &b in hay {
+            while k > 0 && b != self.pat[k] {
+                k = self.fail[k - 1];
+            }
+            if b == self.pat[k] {
+                k += 1;
+                if k == self.pat.len() {
+                    return true;
+                }
+            }
+        }
+        false
+    }
 }
 
 fn uname(p: &Profile, args: &[Vec<u8>], io: &mut Io) -> i32 {
@@ -1201,6 +1242,24 @@ mod tests {
         assert_eq!(parse_mode(b"u+x,go-r", 0o644), Some(0o700));
         assert_eq!(parse_mode(b"a=rw", 0o755), Some(0o666));
         assert_eq!(parse_mode(b"zz", 0o644), None);
+    }
+
+    #[test]
+    fn grep_finds_substrings_in_linear_time() {
+        let find = |p: &[u8], h: &[u8]| Needle::new(p.to_vec()).found_in(h);
+        assert!(find(b"", b""));
+        assert!(find(b"abc", b"xxabcxx"));
+        assert!(find(b"aab", b"aaab"));
+        assert!(find(b"abab", b"abaabab"));
+        assert!(!find(b"abc", b"ab"));
+        assert!(!find(b"abd", b"abcabc"));
+        // Comparing every window in full took 64K × 1M steps here.
+        let mut pat = vec![0u8; 64 * 1024];
+        pat.push(b'x');
+        let hay = vec![0u8; 1 << 20];
+        let t = std::time::Instant::now();
+        assert!(!find(&pat, &hay));
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]

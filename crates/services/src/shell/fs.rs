@@ -13,6 +13,11 @@ use std::sync::Arc;
 /// The longest path kept; longer ones are an error (`File name too long`).
 pub const MAX_PATH: usize = 1024;
 
+/// What each entry of the session's own costs against its cap besides its path and
+/// content: an empty file or a directory still takes memory, and a loop of `mkdir`s must
+/// run out of room too.
+pub const ENTRY_BYTES: usize = 64;
+
 /// One file or directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
@@ -205,7 +210,8 @@ pub struct Fs {
     base: Arc<Base>,
     /// Changed paths: a node, or `None` where a base entry was removed.
     upper: BTreeMap<Vec<u8>, Option<Node>>,
-    /// Bytes of file data the session holds (its files, and removed ones kept for capture).
+    /// Bytes the session holds: its entries ([`ENTRY_BYTES`], the path, and content not
+    /// shared with the profile), and removed files kept for capture.
     used: usize,
     cap: usize,
     /// The files the session wrote, by path, with their last content.
@@ -227,7 +233,7 @@ impl Fs {
         }
     }
 
-    /// Bytes the session's files take.
+    /// Bytes the session's files take (with [`ENTRY_BYTES`] and its path for each entry).
     pub fn used(&self) -> usize {
         self.used
     }
@@ -288,34 +294,65 @@ impl Fs {
             &[]
         };
         let new_len = keep.len() + data.len();
-        let old_own = self.own_size(path);
-        if self.used - old_own + new_len > self.cap {
+        // Checked before the content is built: `keep` and `data` may be large.
+        if self.used - self.cost(path) + ENTRY_BYTES + path.len() + new_len > self.cap {
             return Err(FsError::NoSpace);
         }
         let mut content = Vec::with_capacity(new_len);
         content.extend_from_slice(keep);
         content.extend_from_slice(data);
         let content: Arc<[u8]> = content.into();
+        self.set(
+            path,
+            Node::File {
+                data: content.clone(),
+                mode,
+            },
+        )?;
         if !append {
             self.keep_dropped(path);
         }
-        self.used = self.used - old_own + new_len;
-        self.upper.insert(
-            path.to_vec(),
-            Some(Node::File {
-                data: content.clone(),
-                mode,
-            }),
-        );
         self.written.insert(path.to_vec(), content);
         Ok(())
     }
 
-    /// Bytes of `path`'s content the session holds itself (not the profile's).
-    fn own_size(&self, path: &[u8]) -> usize {
-        match self.upper.get(path) {
-            Some(Some(n)) => n.size(),
-            _ => 0,
+    /// What the session's entry at `path` costs against the cap: [`ENTRY_BYTES`], the path,
+    /// and its content unless that is still the profile's. A removed base entry costs
+    /// nothing (there are only as many as the profile has).
+    fn cost(&self, path: &[u8]) -> usize {
+        let Some(Some(node)) = self.upper.get(path) else {
+            return 0;
+        };
+        let shared = match (node, self.base.nodes.get(path)) {
+            (Node::File { data, .. }, Some(Node::File { data: b, .. })) => Arc::ptr_eq(data, b),
+            _ => false,
+        };
+        ENTRY_BYTES + path.len() + if shared { 0 } else { node.size() }
+    }
+
+    /// Puts `node` at `path` in the session's layer, if the cap has room for it.
+    fn set(&mut self, path: &[u8], node: Node) -> Result<(), FsError> {
+        let old_cost = self.cost(path);
+        let old = self.upper.insert(path.to_vec(), Some(node));
+        let new_cost = self.cost(path);
+        if self.used - old_cost + new_cost > self.cap {
+            match old {
+                Some(o) => self.upper.insert(path.to_vec(), o),
+                None => self.upper.remove(path),
+            };
+            return Err(FsError::NoSpace);
+        }
+        self.used = self.used - old_cost + new_cost;
+        Ok(())
+    }
+
+    /// Takes `path` out of the session's view (hiding the profile's entry, if any).
+    fn unset(&mut self, path: &[u8]) {
+        self.used -= self.cost(path);
+        if self.base.nodes.contains_key(path) {
+            self.upper.insert(path.to_vec(), None);
+        } else {
+            self.upper.remove(path);
         }
     }
 
@@ -323,8 +360,9 @@ impl Fs {
     /// capture when there is room: a dropper removed after it ran is what we came for.
     fn keep_dropped(&mut self, path: &[u8]) {
         if let Some(data) = self.written.remove(path) {
-            if !data.is_empty() && self.used + data.len() <= self.cap {
-                self.used += data.len();
+            let cost = ENTRY_BYTES + path.len() + data.len();
+            if !data.is_empty() && self.used + cost <= self.cap {
+                self.used += cost;
                 self.dropped.push((path.to_vec(), data));
             }
         }
@@ -346,9 +384,7 @@ impl Fs {
             }
         }
         self.writable(path)?;
-        self.upper
-            .insert(path.to_vec(), Some(Node::Dir { mode: 0o755 }));
-        Ok(())
+        self.set(path, Node::Dir { mode: 0o755 })
     }
 
     /// Removes a file, or with `recursive` a directory and all below it.
@@ -371,12 +407,7 @@ impl Fs {
             }
         }
         self.keep_dropped(path);
-        self.used -= self.own_size(path);
-        if self.base.nodes.contains_key(path) {
-            self.upper.insert(path.to_vec(), None);
-        } else {
-            self.upper.remove(path);
-        }
+        self.unset(path);
         Ok(())
     }
 
@@ -400,8 +431,7 @@ impl Fs {
             Node::Dir { mode: m } | Node::File { mode: m, .. } => *m = mode & 0o7777,
             Node::Null => return Ok(()),
         }
-        self.upper.insert(path.to_vec(), Some(node));
-        Ok(())
+        self.set(path, node)
     }
 
     /// Copies a file (`cp`), or moves a file or directory (`mv`).
@@ -445,29 +475,15 @@ impl Fs {
             p
         };
         let mut out: BTreeMap<Vec<u8>, Node> = BTreeMap::new();
-        let children = |path: &[u8]| -> Option<Vec<u8>> {
-            let rest = path.strip_prefix(prefix.as_slice())?;
-            (!rest.is_empty() && !rest.contains(&b'/')).then(|| rest.to_vec())
-        };
-        for (path, node) in self.base.nodes.range(prefix.clone()..) {
-            if !path.starts_with(&prefix) {
-                break;
-            }
-            if let Some(name) = children(path) {
-                out.insert(name, node.clone());
-            }
-        }
-        for (path, node) in self.upper.range(prefix.clone()..) {
-            if !path.starts_with(&prefix) {
-                break;
-            }
-            if let Some(name) = children(path) {
-                match node {
-                    Some(n) => out.insert(name, n.clone()),
-                    None => out.remove(&name),
-                };
-            }
-        }
+        for_children(&self.base.nodes, &prefix, |name, node| {
+            out.insert(name.to_vec(), node.clone());
+        });
+        for_children(&self.upper, &prefix, |name, node| {
+            match node {
+                Some(n) => out.insert(name.to_vec(), n.clone()),
+                None => out.remove(name),
+            };
+        });
         Ok(out.into_iter().collect())
     }
 
@@ -478,6 +494,35 @@ impl Fs {
             .iter()
             .map(|(p, d)| (p.as_slice(), d))
             .chain(self.dropped.iter().map(|(p, d)| (p.as_slice(), d)))
+    }
+}
+
+/// Calls `f` on the entries of `map` directly below `prefix` (a directory's path with its
+/// `/`), skipping what lies deeper: the time it takes follows the children, not the whole
+/// tree below (`ls` and globs of a directory holding a deep tree stay cheap).
+fn for_children<V>(map: &BTreeMap<Vec<u8>, V>, prefix: &[u8], mut f: impl FnMut(&[u8], &V)) {
+    let mut from = prefix.to_vec();
+    loop {
+        let Some((path, v)) = map.range(from.clone()..).next() else {
+            return;
+        };
+        let Some(rest) = path.strip_prefix(prefix) else {
+            return;
+        };
+        match rest.iter().position(|&b| b == b'/') {
+            // Below a child: everything under `prefix/child/` sorts before `prefix/child0`.
+            Some(i) => {
+                from = path[..prefix.len() + i].to_vec();
+                from.push(b'/' + 1);
+            }
+            None => {
+                if !rest.is_empty() {
+                    f(rest, v);
+                }
+                from = path.clone();
+                from.push(0);
+            }
+        }
     }
 }
 
@@ -588,14 +633,93 @@ mod tests {
         assert_eq!(f.read(b"/tmp"), Err(FsError::IsDir));
     }
 
+    /// What `/tmp/a` costs besides its content.
+    const ENTRY: usize = ENTRY_BYTES + b"/tmp/a".len();
+
     #[test]
     fn caps_what_a_session_holds() {
-        let mut f = fs(10);
+        let mut f = fs(ENTRY + 10);
         f.write(b"/tmp/a", b"12345678", false).unwrap();
         assert_eq!(f.write(b"/tmp/a", b"901", true), Err(FsError::NoSpace));
         // Replacing frees the old content first (and keeps it for capture if it fits).
         f.write(b"/tmp/a", b"12", false).unwrap();
-        assert!(f.used() <= 10);
+        assert!(f.used() <= ENTRY + 10);
+    }
+
+    #[test]
+    fn a_kept_dropper_stays_within_the_cap() {
+        // Replacing a file by a longer one used to keep the old content for capture
+        // against the cap as it was before the write, then add the new: one byte over.
+        let cap = 2 * ENTRY + 10;
+        let mut f = fs(cap);
+        f.write(b"/tmp/a", b"12345", false).unwrap();
+        f.write(b"/tmp/a", b"123456", false).unwrap();
+        assert!(f.used() <= cap, "{} > {cap}", f.used());
+        f.write(b"/tmp/a", b"1234", false).unwrap();
+        assert!(f.used() <= cap, "{} > {cap}", f.used());
+    }
+
+    #[test]
+    fn directories_and_empty_files_count_against_the_cap() {
+        // They held no bytes, so a loop of `mkdir`s or `touch`es could fill memory.
+        let mut f = fs(10 * (ENTRY_BYTES + b"/tmp/d000".len()));
+        let mut made = 0;
+        for i in 0..1000 {
+            let path = format!("/tmp/d{i:03}");
+            let r = if i % 2 == 0 {
+                f.mkdir(path.as_bytes(), false)
+            } else {
+                f.write(path.as_bytes(), b"", false)
+            };
+            match r {
+                Ok(()) => made += 1,
+                Err(e) => assert_eq!(e, FsError::NoSpace),
+            }
+        }
+        assert_eq!(made, 10);
+        assert!(f.used() <= 10 * (ENTRY_BYTES + b"/tmp/d000".len()));
+        // Removing gives the room back.
+        f.remove(b"/tmp/d000", true).unwrap();
+        f.mkdir(b"/tmp/e000", false).unwrap();
+        f.remove(b"/tmp", true).unwrap();
+        assert_eq!(f.used(), 0);
+    }
+
+    #[test]
+    fn chmod_of_a_profile_file_then_remove_keeps_the_count() {
+        // A profile's file on a writable mount, chmod'ed, sat in the session's layer with
+        // the profile's bytes, which were then taken off a count that never had them.
+        let base = Base::build(
+            ["/tmp"],
+            [("/tmp/base", Arc::from(&b"0123456789"[..]), 0o644)],
+            MOUNTS,
+        );
+        let mut f = Fs::new(Arc::new(base), 1 << 20);
+        f.chmod(b"/tmp/base", 0o755).unwrap();
+        assert_eq!(f.used(), ENTRY_BYTES + b"/tmp/base".len());
+        f.remove(b"/tmp/base", false).unwrap();
+        assert_eq!(f.used(), 0);
+        assert!(f.get(b"/tmp/base").is_none());
+    }
+
+    #[test]
+    fn lists_only_children_of_deep_trees() {
+        let mut f = fs(1 << 20);
+        f.mkdir(b"/tmp/a/b/c/d", true).unwrap();
+        f.write(b"/tmp/a-x", b"1", false).unwrap();
+        f.write(b"/tmp/a/b/c/d/e", b"1", false).unwrap();
+        f.write(b"/tmp/a0", b"1", false).unwrap();
+        f.write(b"/tmp/b", b"1", false).unwrap();
+        let names: Vec<_> = f.list(b"/tmp").unwrap().into_iter().map(|e| e.0).collect();
+        let want: Vec<&[u8]> = vec![b"a", b"a-x", b"a0", b"b"];
+        assert_eq!(names, want);
+        let names: Vec<_> = f
+            .list(b"/tmp/a/b")
+            .unwrap()
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(names, vec![b"c".to_vec()]);
     }
 
     #[test]

@@ -56,6 +56,13 @@ impl Default for ShellLimits {
     }
 }
 
+/// Events one line may report: a loop of unknown commands says the same thing each time.
+pub const MAX_EVENTS: usize = 1024;
+/// Bytes of events one line may report.
+pub const MAX_EVENT_BYTES: usize = 256 * 1024;
+/// The longest command kept in a [`ShellEvent::NotFound`].
+pub const MAX_EVENT_TEXT: usize = 4096;
+
 /// A profile made ready for sessions: its filesystem built once, shared by all.
 #[derive(Debug)]
 pub struct Device {
@@ -198,6 +205,8 @@ pub struct Shell {
     /// Bytes the operator's fetcher got for a URL before the line ran.
     fetched: BTreeMap<String, Arc<[u8]>>,
     events: Vec<ShellEvent>,
+    /// Bytes the line's events hold so far.
+    event_bytes: usize,
     exit: bool,
 }
 
@@ -234,6 +243,7 @@ impl Shell {
             depth: 0,
             fetched: BTreeMap::new(),
             events: Vec::new(),
+            event_bytes: 0,
             exit: false,
         }
     }
@@ -271,13 +281,7 @@ impl Shell {
             return Vec::new();
         };
         let mut urls = Vec::new();
-        visit_simple(&script, &mut |s: &Simple| {
-            let words: Option<Vec<Vec<u8>>> = s.words.iter().map(literal).collect();
-            let Some(words) = words else { return };
-            if let Some(r) = download::request(&words, &self.cwd) {
-                urls.push(r.url);
-            }
-        });
+        requests_in(&script, &self.cwd, &mut |r| urls.push(r.url));
         urls
     }
 
@@ -306,6 +310,7 @@ impl Shell {
         out.extend_from_slice(&io.out);
         out.extend_from_slice(&io.err);
         events.append(&mut self.events);
+        self.event_bytes = 0;
         if std::mem::take(&mut self.exit) {
             Flow::Exit
         } else {
@@ -621,8 +626,10 @@ impl Shell {
     fn run_simple(&mut self, s: &Simple, stdin: &[u8], io: &mut Io) {
         let words = self.expand_words(&s.words, io);
         for (name, value) in &s.assigns {
-            let v = self.expand_word_one(value, io).unwrap_or_default();
-            self.set_var(name, v);
+            // An assignment's value is one field, however many blanks the expansion holds.
+            let (mut fields, mut room) = (Vec::new(), MAX_ARGS);
+            self.expand_into(value, io, &mut fields, &mut room, false);
+            self.set_var(name, fields.pop().unwrap_or_default());
         }
         if words.is_empty() {
             // Only assignments or redirections (`>file` empties it).
@@ -677,7 +684,9 @@ impl Shell {
     pub(crate) fn not_found(&mut self, words: &[Vec<u8>], io: &mut Io) -> i32 {
         let name = words.first().map(Vec::as_slice).unwrap_or_default();
         io.errf(format!("-sh: {}: not found\n", lossy(name)));
-        self.events.push(ShellEvent::NotFound(words.join(&b' ')));
+        let mut typed = words.join(&b' ');
+        typed.truncate(MAX_EVENT_TEXT);
+        self.event(ShellEvent::NotFound(typed));
         127
     }
 
@@ -708,7 +717,7 @@ impl Shell {
             return 126;
         }
         let info = elf::inspect(&data);
-        self.events.push(ShellEvent::Ran {
+        self.event(ShellEvent::Ran {
             path: path.to_vec(),
             arch: info.as_ref().and_then(|i| i.arch),
         });
@@ -794,19 +803,21 @@ impl Shell {
         }
     }
 
-    /// Expands words into fields: variables, substitutions, splitting, globs.
+    /// Expands words into fields: variables, substitutions, splitting, globs. All of them
+    /// hold at most [`MAX_ARGS`] bytes (the rest is cut).
     fn expand_words(&mut self, words: &[Word], io: &mut Io) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
+        let mut room = MAX_ARGS;
         for w in words {
-            self.expand_into(w, io, &mut out);
+            self.expand_into(w, io, &mut out, &mut room, true);
         }
         out
     }
 
     /// A word that must stay one field (a redirection's target).
     fn expand_word_one(&mut self, w: &Word, io: &mut Io) -> Option<Vec<u8>> {
-        let mut fields = Vec::new();
-        self.expand_into(w, io, &mut fields);
+        let (mut fields, mut room) = (Vec::new(), MAX_ARGS);
+        self.expand_into(w, io, &mut fields, &mut room, true);
         match fields.len() {
             0 => Some(Vec::new()),
             1 => fields.pop(),
@@ -814,10 +825,24 @@ impl Shell {
         }
     }
 
-    fn expand_into(&mut self, w: &Word, io: &mut Io, out: &mut Vec<Vec<u8>>) {
+    /// Expands `w` into `out`, adding at most `room` bytes (and taking them off it): a line
+    /// of `$a$a$a…` or of many `$(…)` must not copy without end.
+    /// `split`: unquoted expansions are split into fields and globs expanded (not so in an
+    /// assignment's value).
+    fn expand_into(
+        &mut self,
+        w: &Word,
+        io: &mut Io,
+        out: &mut Vec<Vec<u8>>,
+        room: &mut usize,
+        split: bool,
+    ) {
         // Fields so far; `cur` is the one being built, `quoted` whether any of it was quoted
         // (an empty quoted word is still a field), `glob` whether it may hold a pattern.
-        let mut cur: Vec<u8> = Vec::new();
+        let mut cur = Capped {
+            data: Vec::new(),
+            room,
+        };
         let mut started = false;
         let mut glob = false;
         for part in &w.0 {
@@ -827,6 +852,9 @@ impl Shell {
                     cur.extend_from_slice(t);
                     started = true;
                 }
+                // Full: variables are not even looked up (substitutions still run, for
+                // what they do).
+                WordPart::Var(_) if *cur.room == 0 => {}
                 WordPart::Quoted(t) => {
                     cur.extend_from_slice(t);
                     started = true;
@@ -834,6 +862,7 @@ impl Shell {
                 WordPart::DoubleQuoted(parts) => {
                     for p in parts {
                         match p {
+                            WordPart::Var(_) if *cur.room == 0 => {}
                             WordPart::Var(n) => {
                                 let v = self.var(n);
                                 cur.extend_from_slice(&v);
@@ -850,6 +879,16 @@ impl Shell {
                     }
                     started = true;
                 }
+                WordPart::Var(n) if !split => {
+                    let v = self.var(n);
+                    cur.extend_from_slice(&v);
+                    started = true;
+                }
+                WordPart::CmdSubst(sub) if !split => {
+                    let v = self.substitute(sub, io);
+                    cur.extend_from_slice(&v);
+                    started = true;
+                }
                 WordPart::Var(_) | WordPart::CmdSubst(_) => {
                     let v = match part {
                         WordPart::Var(n) => self.var(n),
@@ -860,7 +899,7 @@ impl Shell {
                     let mut fields = v.split(|b| b.is_ascii_whitespace()).peekable();
                     let leading = v.first().is_some_and(u8::is_ascii_whitespace);
                     if leading && started {
-                        out.push(std::mem::take(&mut cur));
+                        out.push(cur.take());
                         started = false;
                     }
                     while let Some(f) = fields.next() {
@@ -870,12 +909,12 @@ impl Shell {
                         cur.extend_from_slice(f);
                         started = true;
                         if fields.peek().is_some() {
-                            out.push(std::mem::take(&mut cur));
+                            out.push(cur.take());
                             started = false;
                         }
                     }
                     if v.last().is_some_and(u8::is_ascii_whitespace) && started {
-                        out.push(std::mem::take(&mut cur));
+                        out.push(cur.take());
                         started = false;
                     }
                 }
@@ -888,9 +927,19 @@ impl Shell {
         if !started {
             return;
         }
-        if glob {
-            let matches = self.glob(&cur);
+        let cur = cur.data;
+        if glob && split {
+            let mut matches = self.glob(&cur);
             if !matches.is_empty() {
+                // The names take room too (and the pattern's bytes are given back).
+                *room += cur.len();
+                matches.retain(|m| {
+                    let fits = m.len() <= *room;
+                    if fits {
+                        *room -= m.len();
+                    }
+                    fits
+                });
                 out.extend(matches);
                 return;
             }
@@ -932,10 +981,11 @@ impl Shell {
         let Ok(entries) = self.fs.list(&abs) else {
             return Vec::new();
         };
+        let pat = compile(name);
         entries
             .into_iter()
             .filter(|(n, _)| n.first() != Some(&b'.') || name.first() == Some(&b'.'))
-            .filter(|(n, _)| wildcard(name, n))
+            .filter(|(n, _)| matches(&pat, n))
             .map(|(n, _)| [dir, n.as_slice()].concat())
             .collect()
     }
@@ -952,8 +1002,17 @@ impl Shell {
         }
     }
 
+    /// Records what a line did, within [`MAX_EVENTS`] and [`MAX_EVENT_BYTES`] a line.
     pub(crate) fn event(&mut self, e: ShellEvent) {
-        if self.events.len() < 1024 {
+        let size = match &e {
+            ShellEvent::NotFound(w) => w.len(),
+            ShellEvent::Download(r) => {
+                r.url.to_string().len() + r.dest.as_ref().map_or(0, Vec::len)
+            }
+            ShellEvent::Ran { path, .. } => path.len(),
+        };
+        if self.events.len() < MAX_EVENTS && self.event_bytes + size <= MAX_EVENT_BYTES {
+            self.event_bytes += size;
             self.events.push(e);
         }
     }
@@ -996,6 +1055,28 @@ enum Target {
     File(Vec<u8>),
 }
 
+/// Bytes one command's expanded words may hold in all: Linux's `ARG_MAX` of old, as the
+/// devices we answer as have it.
+pub const MAX_ARGS: usize = 128 * 1024;
+
+/// A field being built, within the bytes its command has left.
+struct Capped<'a> {
+    data: Vec<u8>,
+    room: &'a mut usize,
+}
+
+impl Capped<'_> {
+    fn extend_from_slice(&mut self, t: &[u8]) {
+        let n = t.len().min(*self.room);
+        self.data.extend_from_slice(&t[..n]);
+        *self.room -= n;
+    }
+
+    fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.data)
+    }
+}
+
 /// Lines of a loop's input, for `read`.
 struct LineInput<'a> {
     rest: &'a [u8],
@@ -1020,8 +1101,23 @@ impl<'a> LineInput<'a> {
     }
 }
 
+/// The downloads a parsed script asks for, as far as they can be known before it runs:
+/// every simple command whose words have no expansions, in the order they would run
+/// (commands in `$(…)` and backquotes before the command they stand in). Shared by
+/// [`Shell::downloads_in`] and the HTTP service's exploit reader, so a command gives the
+/// same downloads whichever way it came in.
+pub(crate) fn requests_in(script: &Script, cwd: &[u8], f: &mut dyn FnMut(download::Request)) {
+    visit_simple(script, &mut |s: &Simple| {
+        let words: Option<Vec<Vec<u8>>> = s.words.iter().map(literal).collect();
+        let Some(words) = words else { return };
+        if let Some(r) = download::request(&words, cwd) {
+            f(r);
+        }
+    });
+}
+
 /// A word's text when it has no expansions in it.
-fn literal(w: &Word) -> Option<Vec<u8>> {
+pub(crate) fn literal(w: &Word) -> Option<Vec<u8>> {
     let mut v = Vec::new();
     for p in &w.0 {
         match p {
@@ -1040,17 +1136,32 @@ fn literal(w: &Word) -> Option<Vec<u8>> {
     Some(v)
 }
 
-/// Calls `f` on every simple command in `script`, loops and groups included.
-fn visit_simple(script: &Script, f: &mut dyn FnMut(&Simple)) {
+/// Calls `f` on every simple command in `script`, loops and groups included, and the
+/// commands of `$(…)` and backquotes in its words before the command they stand in (as
+/// they would run). The parser's depth limit bounds the recursion.
+pub(crate) fn visit_simple(script: &Script, f: &mut dyn FnMut(&Simple)) {
     for item in &script.0 {
         let a = &item.and_or;
         for p in std::iter::once(&a.first).chain(a.rest.iter().map(|(_, p)| p)) {
             for c in &p.commands {
                 match c {
-                    Command::Simple(s) => f(s),
-                    Command::For { body, .. } | Command::Group { body, .. } => {
+                    Command::Simple(s) => {
+                        let words = s.assigns.iter().map(|(_, w)| w);
+                        let words = words
+                            .chain(&s.words)
+                            .chain(s.redirects.iter().map(|r| &r.target));
+                        for w in words {
+                            visit_substitutions(&w.0, f);
+                        }
+                        f(s)
+                    }
+                    Command::For { items, body, .. } => {
+                        for w in items.iter().flatten() {
+                            visit_substitutions(&w.0, f);
+                        }
                         visit_simple(body, f)
                     }
+                    Command::Group { body, .. } => visit_simple(body, f),
                     Command::While { cond, body, .. } => {
                         visit_simple(cond, f);
                         visit_simple(body, f);
@@ -1074,37 +1185,101 @@ fn visit_simple(script: &Script, f: &mut dyn FnMut(&Simple)) {
     }
 }
 
-/// Shell pattern matching of `*`, `?` and `[…]` (no backtracking blow-up: at most one
-/// pending star).
+/// [`visit_simple`] over the `$(…)` and backquoted commands in a word's parts.
+fn visit_substitutions(parts: &[WordPart], f: &mut dyn FnMut(&Simple)) {
+    for p in parts {
+        match p {
+            WordPart::CmdSubst(script) => visit_simple(script, f),
+            WordPart::DoubleQuoted(inner) => visit_substitutions(inner, f),
+            _ => {}
+        }
+    }
+}
+
+/// One element of a shell pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pat<'a> {
+    Star,
+    Any,
+    Byte(u8),
+    /// A `[…]` class: its body (without the brackets) and whether it is negated.
+    Class(&'a [u8], bool),
+}
+
+impl Pat<'_> {
+    fn matches(self, c: u8) -> bool {
+        match self {
+            Pat::Star | Pat::Any => true,
+            Pat::Byte(b) => b == c,
+            Pat::Class(body, negate) => {
+                let mut found = false;
+                let mut i = 0;
+                while i < body.len() {
+                    if i + 2 < body.len() && body[i + 1] == b'-' {
+                        found |= (body[i]..=body[i + 2]).contains(&c);
+                        i += 3;
+                    } else {
+                        found |= body[i] == c;
+                        i += 1;
+                    }
+                }
+                found != negate
+            }
+        }
+    }
+}
+
+/// A pattern's elements, runs of `*` as one.
+fn compile(pattern: &[u8]) -> Vec<Pat<'_>> {
+    // Where the next `]` is from each position on: a class is found without looking
+    // through the rest of the pattern again at every `[`.
+    let mut close = vec![usize::MAX; pattern.len() + 1];
+    for i in (0..pattern.len()).rev() {
+        close[i] = if pattern[i] == b']' { i } else { close[i + 1] };
+    }
+    let mut out = Vec::new();
+    let mut p = 0;
+    while p < pattern.len() {
+        let (item, len) = match pattern[p] {
+            b'*' => (Pat::Star, 1),
+            b'?' => (Pat::Any, 1),
+            b'[' => match class(&pattern[p..], close.get(p + 2).map(|&c| c.wrapping_sub(p))) {
+                Some((body, negate, len)) => (Pat::Class(body, negate), len),
+                None => (Pat::Byte(b'['), 1),
+            },
+            c => (Pat::Byte(c), 1),
+        };
+        if !(item == Pat::Star && out.last() == Some(&Pat::Star)) {
+            out.push(item);
+        }
+        p += len;
+    }
+    out
+}
+
+/// Shell pattern matching of `*`, `?` and `[…]`: the pattern is read once, a name shorter
+/// than what the pattern needs fails at once, and at most one star is pending (no
+/// backtracking blow-up), so the time stays within the name's length times its own.
+#[cfg(test)]
 pub(crate) fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
+    matches(&compile(pattern), name)
+}
+
+/// [`wildcard`] with the pattern read already.
+fn matches(pat: &[Pat], name: &[u8]) -> bool {
+    if pat.iter().filter(|p| **p != Pat::Star).count() > name.len() {
+        return false;
+    }
     let (mut p, mut n) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while n < name.len() {
-        match pattern.get(p) {
-            Some(b'*') => {
+        match pat.get(p) {
+            Some(Pat::Star) => {
                 star = Some((p, n));
                 p += 1;
                 continue;
             }
-            Some(b'?') => {
-                p += 1;
-                n += 1;
-                continue;
-            }
-            Some(b'[') => {
-                if let Some((matched, len)) = class(&pattern[p..], name[n]) {
-                    if matched {
-                        p += len;
-                        n += 1;
-                        continue;
-                    }
-                } else if name[n] == b'[' {
-                    p += 1;
-                    n += 1;
-                    continue;
-                }
-            }
-            Some(&c) if c == name[n] => {
+            Some(&item) if item.matches(name[n]) => {
                 p += 1;
                 n += 1;
                 continue;
@@ -1120,32 +1295,120 @@ pub(crate) fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
             None => return false,
         }
     }
-    pattern[p..].iter().all(|&b| b == b'*')
+    pat[p..].iter().all(|&b| b == Pat::Star)
 }
 
-/// A `[…]` class at the start of `pattern`: whether `c` is in it, and its length.
-fn class(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
-    let end = pattern.iter().skip(2).position(|&b| b == b']')? + 2;
+/// A `[…]` class at the start of `pattern`, given where its first `]` after the one it may
+/// begin with is: its body, whether it is negated, and its length with the brackets.
+fn class(pattern: &[u8], end: Option<usize>) -> Option<(&[u8], bool, usize)> {
+    let end = end.filter(|&e| e < pattern.len())?;
     let body = &pattern[1..end];
-    let (negate, body) = match body.first() {
-        Some(b'!' | b'^') => (true, &body[1..]),
-        _ => (false, body),
-    };
-    let mut found = false;
-    let mut i = 0;
-    while i < body.len() {
-        if i + 2 < body.len() && body[i + 1] == b'-' {
-            found |= (body[i]..=body[i + 2]).contains(&c);
-            i += 3;
-        } else {
-            found |= body[i] == c;
-            i += 1;
-        }
-    }
-    Some((found != negate, end + 1))
+    Some(match body.first() {
+        Some(b'!' | b'^') => (&body[1..], true, end + 1),
+        _ => (body, false, end + 1),
+    })
 }
 
 /// Bytes as text for messages.
 pub(crate) fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn shell(limits: ShellLimits) -> Shell {
+        let device = Device::new(Profile::builtin_named("busybox").unwrap().clone());
+        Shell::new(device, limits)
+    }
+
+    fn run(sh: &mut Shell, line: &str) -> (Vec<u8>, Vec<ShellEvent>) {
+        let (mut out, mut events) = (Vec::new(), Vec::new());
+        sh.execute(line.as_bytes(), &mut out, &mut events);
+        (out, events)
+    }
+
+    #[test]
+    fn unknown_commands_in_a_loop_report_within_the_cap() {
+        // `not_found` pushed its event past the cap, with the whole command line in it:
+        // 10,000 commands of 16 KiB each in one line.
+        let mut sh = shell(ShellLimits::default());
+        run(&mut sh, "a=$(cat /bin/busybox)");
+        let (_, events) = run(
+            &mut sh,
+            "for i in /bin/* /bin/* /bin/*; do for j in 1 2 3 4 5 6 7 8 9 10; do x$a$a; done; done",
+        );
+        assert!(events.len() <= MAX_EVENTS, "{} events", events.len());
+        let bytes: usize = events
+            .iter()
+            .map(|e| match e {
+                ShellEvent::NotFound(w) => w.len(),
+                _ => 0,
+            })
+            .sum();
+        assert!(bytes <= MAX_EVENT_BYTES, "{bytes} bytes of events");
+        assert!(events.iter().all(|e| match e {
+            ShellEvent::NotFound(w) => w.len() <= MAX_EVENT_TEXT,
+            _ => true,
+        }));
+    }
+
+    #[test]
+    fn expansion_is_capped() {
+        // `$a` repeated copied 4 KiB per reference into one word, for every command of a
+        // loop.
+        let mut sh = shell(ShellLimits::default());
+        run(&mut sh, "a=$(cat /bin/busybox)");
+        let line = format!("b=1; echo {}", "$a".repeat(1900));
+        let t = Instant::now();
+        let (out, _) = run(
+            &mut sh,
+            &format!("for i in 1 2 3 4 5 6 7 8; do {line}; done"),
+        );
+        assert!(out.len() <= 8 * (MAX_ARGS + 1));
+        let words = sh.expand_words(
+            &parse::parse(
+                b"$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a$a $a$a",
+                &parse::Limits::default(),
+            )
+            .map(|s| match &s.0[0].and_or.first.commands[0] {
+                Command::Simple(s) => s.words.clone(),
+                _ => unreachable!(),
+            })
+            .unwrap(),
+            &mut Io::new(1),
+        );
+        assert_eq!(words.iter().map(Vec::len).sum::<usize>(), MAX_ARGS);
+        assert!(t.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn assignments_are_not_split() {
+        // `a=$(uname -a)` came out empty: the value was split into fields, and more than
+        // one field was taken as no value.
+        let mut sh = shell(ShellLimits::default());
+        let (out, _) = run(&mut sh, "a=$(echo 'x  y'); b=$a*; echo \"$a\" \"$b\"");
+        assert_eq!(out, b"x  y x  y*\n");
+    }
+
+    #[test]
+    fn globs_stay_linear() {
+        assert!(wildcard(b"*.sh", b"x.sh"));
+        assert!(wildcard(b"[a-c]?*", b"bzz"));
+        assert!(!wildcard(b"[!a-c]*", b"bzz"));
+        assert!(wildcard(b"[[]x", b"[x"));
+        assert!(wildcard(b"[x", b"[x"));
+        assert!(wildcard(b"a**b***", b"aXXb"));
+        assert!(!wildcard(b"a*b", b"aXXc"));
+        // Each `[` without a `]` was looked for again at every step of every retry.
+        let pattern = [&b"*"[..], &b"[".repeat(60_000)].concat();
+        let name = b"[".repeat(1000);
+        let t = Instant::now();
+        assert!(!wildcard(&pattern, &name));
+        let pattern = [b"*".repeat(500), b"[".repeat(999), b"x".to_vec()].concat();
+        assert!(!wildcard(&pattern, &name));
+        assert!(t.elapsed() < Duration::from_secs(2));
+    }
 }
