@@ -13,8 +13,8 @@ use arrow_buffer::{ArrowNativeType, Buffer, NullBuffer, OffsetBuffer, ScalarBuff
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use honeyscope_event::honeyd::PacketLine;
 use honeyscope_event::{
-    Event, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent, SessionEvent,
-    SessionEventId, TcpFlags, Timestamp,
+    Event, HttpEvent, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent,
+    SessionEvent, SessionEventId, TcpFlags, Timestamp,
 };
 
 /// Column names, in schema order.
@@ -67,6 +67,23 @@ pub mod col {
     pub const HEIGHT: &str = "height";
     /// JSON's `duration` (float seconds), in whole microseconds.
     pub const DURATION_US: &str = "duration_us";
+    pub const HTTP_METHOD: &str = "http_method";
+    pub const HTTP_TARGET: &str = "http_target";
+    pub const HTTP_PATH: &str = "http_path";
+    pub const HTTP_QUERY: &str = "http_query";
+    pub const HTTP_VERSION: &str = "http_version";
+    pub const HTTP_HOST: &str = "http_host";
+    pub const HTTP_USER_AGENT: &str = "http_user_agent";
+    /// JSON text of the header pairs, `[["Host","…"],…]`, as in JSON lines.
+    pub const HTTP_HEADERS: &str = "http_headers";
+    pub const HTTP_BODY_SHA256: &str = "http_body_sha256";
+    pub const HTTP_BODY_HEAD: &str = "http_body_head";
+    pub const HTTP_EXPLOIT: &str = "http_exploit";
+    /// JSON text of the command list, `["cd /tmp",…]`.
+    pub const HTTP_COMMANDS: &str = "http_commands";
+    pub const HTTP_ERROR: &str = "http_error";
+    pub const HTTP_BODY_SIZE: &str = "http_body_size";
+    pub const HTTP_STATUS: &str = "http_status";
 }
 
 /// Session events' text columns, in schema order (after the payload columns).
@@ -122,8 +139,70 @@ fn session_text(s: &SessionEvent) -> [Option<&str>; 20] {
 /// Index of the first session column in the schema.
 const SESSION_FIRST: usize = 20;
 
+/// HTTP requests' text columns, in schema order (after the session columns).
+const HTTP_TEXT: [&str; 13] = [
+    col::HTTP_METHOD,
+    col::HTTP_TARGET,
+    col::HTTP_PATH,
+    col::HTTP_QUERY,
+    col::HTTP_VERSION,
+    col::HTTP_HOST,
+    col::HTTP_USER_AGENT,
+    col::HTTP_HEADERS,
+    col::HTTP_BODY_SHA256,
+    col::HTTP_BODY_HEAD,
+    col::HTTP_EXPLOIT,
+    col::HTTP_COMMANDS,
+    col::HTTP_ERROR,
+];
+
+/// Index of the first HTTP column in the schema.
+const HTTP_FIRST: usize = SESSION_FIRST + SESSION_TEXT.len() + 5;
+
+/// The session columns an HTTP row fills (its connection, in the shared meaning), in
+/// [`SESSION_TEXT`] order; the others stay null.
+fn http_session_text(h: &HttpEvent) -> [Option<&str>; 20] {
+    let mut t = [None; 20];
+    t[0] = Some(HttpEvent::EVENTID);
+    t[1] = Some(&*h.session);
+    t[2] = Some("http");
+    t[19] = h.profile.as_deref();
+    t
+}
+
+/// An HTTP request's list fields as JSON text (as JSON lines writes them), `None` when empty.
+fn json_list<T: serde::Serialize>(items: &[T]) -> Option<String> {
+    (!items.is_empty()).then(|| {
+        serde_json::to_string(items).unwrap_or_else(|e| unreachable!("strings serialize: {e}"))
+    })
+}
+
+/// An HTTP request's text fields in [`HTTP_TEXT`] order; `headers` and `commands` are
+/// their JSON text.
+fn http_text<'a>(
+    h: &'a HttpEvent,
+    headers: Option<&'a str>,
+    commands: Option<&'a str>,
+) -> [Option<&'a str>; 13] {
+    [
+        h.method.as_deref(),
+        h.target.as_deref(),
+        h.path.as_deref(),
+        h.query.as_deref(),
+        h.version.as_deref(),
+        h.host.as_deref(),
+        h.user_agent.as_deref(),
+        headers,
+        h.body_sha256.as_deref(),
+        h.body_head.as_deref(),
+        h.exploit.as_deref(),
+        commands,
+        h.error.as_deref(),
+    ]
+}
+
 /// The event schema (version 1). `kind` is `probe`, `flow_start` or `flow_end` for packet
-/// records, `payload` and `session` for those events, and `log_started` or `log_stopped`
+/// records, `payload`, `session` and `http` for those events, and `log_started` or `log_stopped`
 /// for the log's own lifecycle. Adding a nullable column at the end is a compatible change;
 /// anything else needs a new version and a note in `docs/EVENTS.md`.
 pub fn event_schema() -> SchemaRef {
@@ -173,6 +252,13 @@ pub fn event_schema() -> SchemaRef {
             ] {
                 fields.push(Arc::new(f(name, ty, true)));
             }
+            // Added for HTTP requests, likewise.
+            debug_assert_eq!(fields.len(), HTTP_FIRST);
+            for name in HTTP_TEXT {
+                fields.push(Arc::new(f(name, DataType::Utf8, true)));
+            }
+            fields.push(Arc::new(f(col::HTTP_BODY_SIZE, DataType::UInt64, true)));
+            fields.push(Arc::new(f(col::HTTP_STATUS, DataType::UInt16, true)));
             schema = Schema::new(fields);
             schema
                 .metadata
@@ -306,8 +392,56 @@ pub struct EventBatchBuilder {
     /// Made on the first payload record, with nulls for the rows before it: batches
     /// without one (nearly all) pay nothing per row for these columns.
     payload: Option<PayloadCols>,
-    /// Made on the first session event, likewise.
+    /// Made on the first session event or HTTP request (which shares `eventid`,
+    /// `session`, `protocol` and `profile`), likewise.
     session: Option<SessionCols>,
+    /// Made on the first HTTP request, likewise.
+    http: Option<HttpCols>,
+}
+
+/// The HTTP request's own columns.
+struct HttpCols {
+    /// In [`HTTP_TEXT`] order.
+    text: [StrCol; 13],
+    body_size: PrimCol<u64>,
+    status: PrimCol<u16>,
+}
+
+impl HttpCols {
+    fn new(rows_before: usize) -> Self {
+        let rows = rows_before + 16;
+        let mut c = HttpCols {
+            text: std::array::from_fn(|_| StrCol::with_capacity(rows, 16 * 16)),
+            body_size: PrimCol::with_capacity(rows),
+            status: PrimCol::with_capacity(rows),
+        };
+        for _ in 0..rows_before {
+            c.push_none();
+        }
+        c
+    }
+
+    fn push(&mut self, h: &HttpEvent) {
+        let headers = json_list(&h.headers);
+        let commands = json_list(&h.commands);
+        for (col, v) in
+            self.text
+                .iter_mut()
+                .zip(http_text(h, headers.as_deref(), commands.as_deref()))
+        {
+            col.push(v);
+        }
+        self.body_size.push(Some(h.body_size));
+        self.status.push(Some(h.status));
+    }
+
+    fn push_none(&mut self) {
+        for col in &mut self.text {
+            col.push(None);
+        }
+        self.body_size.push(None);
+        self.status.push(None);
+    }
 }
 
 /// The session event's own columns.
@@ -347,6 +481,18 @@ impl SessionCols {
         self.width.push(s.width);
         self.height.push(s.height);
         self.duration_us.push(s.duration_us);
+    }
+
+    /// An HTTP request's row: its connection's columns only.
+    fn push_http(&mut self, h: &HttpEvent) {
+        for (col, v) in self.text.iter_mut().zip(http_session_text(h)) {
+            col.push(v);
+        }
+        self.port.push(None);
+        self.size.push(None);
+        self.width.push(None);
+        self.height.push(None);
+        self.duration_us.push(None);
     }
 
     fn push_none(&mut self) {
@@ -418,6 +564,7 @@ impl EventBatchBuilder {
             remark: s(0),
             payload: None,
             session: None,
+            http: None,
         }
     }
 
@@ -490,6 +637,34 @@ impl EventBatchBuilder {
                     .get_or_insert_with(|| SessionCols::new(rows_before))
                     .push(s);
             }
+            Event::Http(h) => {
+                self.kind.push(Some("http"));
+                // As for a session event: the transport is the service's.
+                self.proto.push(None);
+                self.proto_name.push(None);
+                self.src.push_ip(h.src);
+                self.sport.push(Some(h.sport));
+                self.dst.push_ip(h.dst);
+                self.dport.push(Some(h.dport));
+                for c in [
+                    &mut self.icmp_type,
+                    &mut self.icmp_code,
+                    &mut self.tcp_flags,
+                ] {
+                    c.push(None);
+                }
+                self.ip_len.push(None);
+                self.rx_bytes.push(None);
+                self.tx_bytes.push(None);
+                self.os.push(None);
+                self.remark.push(None);
+                self.session
+                    .get_or_insert_with(|| SessionCols::new(rows_before))
+                    .push_http(h);
+                self.http
+                    .get_or_insert_with(|| HttpCols::new(rows_before))
+                    .push(h);
+            }
             Event::Packet(p) => self.append_packet(p),
             Event::Lifecycle(l) => {
                 self.kind.push(Some(l.state.as_str()));
@@ -514,8 +689,13 @@ impl EventBatchBuilder {
                 c.push_none();
             }
         }
-        if !matches!(ev, Event::Session(_)) {
+        if !matches!(ev, Event::Session(_) | Event::Http(_)) {
             if let Some(c) = &mut self.session {
+                c.push_none();
+            }
+        }
+        if !matches!(ev, Event::Http(_)) {
+            if let Some(c) = &mut self.http {
                 c.push_none();
             }
         }
@@ -550,6 +730,9 @@ impl EventBatchBuilder {
             c.push_none();
         }
         if let Some(c) = &mut self.session {
+            c.push_none();
+        }
+        if let Some(c) = &mut self.http {
             c.push_none();
         }
     }
@@ -623,7 +806,22 @@ impl EventBatchBuilder {
             }
             None => {
                 let rows = columns[0].len();
-                for f in &event_schema().fields()[SESSION_FIRST..] {
+                for f in &event_schema().fields()[SESSION_FIRST..HTTP_FIRST] {
+                    columns.push(new_null_array(f.data_type(), rows));
+                }
+            }
+        }
+        match self.http.take() {
+            Some(mut c) => {
+                for t in &mut c.text {
+                    columns.push(Arc::new(t.finish()));
+                }
+                columns.push(Arc::new(c.body_size.finish::<UInt64Type>()));
+                columns.push(Arc::new(c.status.finish::<UInt16Type>()));
+            }
+            None => {
+                let rows = columns[0].len();
+                for f in &event_schema().fields()[HTTP_FIRST..] {
                     columns.push(new_null_array(f.data_type(), rows));
                 }
             }
@@ -683,8 +881,9 @@ pub fn events_from_batch(batch: &RecordBatch) -> Result<Vec<Event>, SchemaMismat
         payload_text(col::PAYLOAD_HEAD),
     );
 
-    // Stores written before session events have none of their columns.
+    // Stores written before session events (or HTTP requests) have none of their columns.
     let session_cols = SessionColsIn::find(batch);
+    let http_cols = HttpColsIn::find(batch);
 
     fn text(a: &StringArray, i: usize) -> Option<&str> {
         (!a.is_null(i)).then(|| a.value(i))
@@ -706,6 +905,47 @@ pub fn events_from_batch(batch: &RecordBatch) -> Result<Vec<Event>, SchemaMismat
         };
         let bad = |what: &str| SchemaMismatch(format!("row {i}: {what}"));
         let kind_name = kind.value(i);
+        if kind_name == "http" {
+            let (Some(sc), Some(c)) = (&session_cols, &http_cols) else {
+                return Err(bad("an http row without the session and http columns"));
+            };
+            let addr = |a: &StringArray| {
+                text(a, i)
+                    .and_then(|s| s.parse::<IpAddr>().ok())
+                    .ok_or_else(|| bad("bad address"))
+            };
+            let port = |a: &UInt16Array| get(a, i, |i| a.value(i) as u64).unwrap_or(0) as u16;
+            let mut h = HttpEvent::new(
+                time,
+                text(sc.text[1], i).ok_or_else(|| bad("no session"))?,
+                (addr(src)?, port(sport)).into(),
+                (addr(dst)?, port(dport)).into(),
+            );
+            let t = |k: usize| text(c.text[k], i).map(Box::<str>::from);
+            h.sensor = sensor;
+            h.method = t(0);
+            h.target = t(1);
+            h.path = t(2);
+            h.query = t(3);
+            h.version = t(4);
+            h.host = t(5);
+            h.user_agent = t(6);
+            if let Some(json) = text(c.text[7], i) {
+                h.headers = serde_json::from_str(json).map_err(|_| bad("bad http_headers"))?;
+            }
+            h.body_sha256 = t(8);
+            h.body_head = t(9);
+            h.exploit = t(10);
+            if let Some(json) = text(c.text[11], i) {
+                h.commands = serde_json::from_str(json).map_err(|_| bad("bad http_commands"))?;
+            }
+            h.error = t(12);
+            h.profile = text(sc.text[19], i).map(Box::<str>::from);
+            h.body_size = get(c.body_size, i, |i| c.body_size.value(i)).unwrap_or(0);
+            h.status = port(c.status);
+            out.push(Event::Http(Box::new(h)));
+            continue;
+        }
         if kind_name == "session" {
             let c = session_cols
                 .as_ref()
@@ -843,9 +1083,33 @@ impl<'a> SessionColsIn<'a> {
     }
 }
 
+/// A batch's HTTP columns, when it has all of them.
+struct HttpColsIn<'a> {
+    text: [&'a StringArray; 13],
+    body_size: &'a UInt64Array,
+    status: &'a UInt16Array,
+}
+
+impl<'a> HttpColsIn<'a> {
+    fn find(batch: &'a RecordBatch) -> Option<Self> {
+        fn c<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> Option<&'a T> {
+            b.column_by_name(name)?.as_any().downcast_ref::<T>()
+        }
+        let text: Vec<&StringArray> = HTTP_TEXT
+            .iter()
+            .map(|n| c::<StringArray>(batch, n))
+            .collect::<Option<_>>()?;
+        Some(HttpColsIn {
+            text: text.try_into().ok()?,
+            body_size: c(batch, col::HTTP_BODY_SIZE)?,
+            status: c(batch, col::HTTP_STATUS)?,
+        })
+    }
+}
+
 /// A batch read from a store made to have the current event schema: columns found by
-/// name, and the nullable ones a file written before they were added (payload, session)
-/// filled with nulls. Extra columns are dropped.
+/// name, and the nullable ones a file written before they were added (payload, session,
+/// HTTP) filled with nulls. Extra columns are dropped.
 pub fn conform(batch: RecordBatch) -> Result<RecordBatch, SchemaMismatch> {
     let schema = event_schema();
     if batch.schema() == schema {
@@ -1012,6 +1276,136 @@ mod tests {
         assert!(conformed.column_by_name(col::EVENTID).unwrap().is_null(0));
         assert_eq!(conform(full.clone()).unwrap(), full);
         assert_eq!(events_from_batch(&full).unwrap(), vec![ev]);
+    }
+
+    fn http(full: bool) -> Event {
+        let mut h = HttpEvent::new(
+            Timestamp(1_700_000_000_654_321),
+            "0f1e2d3c4b5a",
+            "[2001:db8::9]:51000".parse().unwrap(),
+            "198.51.100.7:8080".parse().unwrap(),
+        );
+        if full {
+            h.sensor = Some("s1".into());
+            h.method = Some("POST".into());
+            h.target = Some("/GponForm/diag_Form?images/".into());
+            h.path = Some("/GponForm/diag_Form".into());
+            h.query = Some("images/".into());
+            h.version = Some("HTTP/1.1".into());
+            h.host = Some("198.51.100.7:8080".into());
+            h.user_agent = Some("Hello, World \"日本\"".into());
+            h.headers = vec![
+                ("Host".into(), "198.51.100.7:8080".into()),
+                ("Cookie".into(), "a=1".into()),
+                ("Cookie".into(), "b=\\x0d\"".into()),
+            ];
+            h.body_size = u64::MAX;
+            h.body_sha256 = Some("cd".repeat(32).into());
+            h.body_head = Some("XWebPageName=diag&dest_host=`busybox+wget`".into());
+            h.status = u16::MAX;
+            h.exploit = Some("gpon-diag-form".into());
+            h.commands = vec!["cd /tmp".into(), "sh x \"y\"".into()];
+            h.error = Some("body too large".into());
+            h.profile = Some("gpon-ont".into());
+        }
+        Event::from(h)
+    }
+
+    #[test]
+    fn http_requests_survive_a_batch_and_cost_nothing_without_one() {
+        let tz = LocalZone::utc();
+        let probe = honeyd::parse_line(
+            b"2016-04-01-00:00:01.0000 tcp(6) - 203.0.113.9 4711 198.51.100.7 80: 40 S",
+            &tz,
+        )
+        .unwrap();
+        // A packet before the first HTTP request (which makes the session columns too),
+        // session events after it sharing those columns, and requests bare and full.
+        let events = vec![
+            probe.clone(),
+            http(true),
+            session(SessionEventId::FileDownload, true),
+            probe.clone(),
+            http(false),
+            session(SessionEventId::Connect, false),
+            http(true),
+        ];
+        let mut b = EventBatchBuilder::with_capacity(2);
+        for ev in &events {
+            b.append(ev);
+        }
+        let batch = b.finish();
+        assert_eq!(batch.schema(), event_schema());
+        assert_eq!(events_from_batch(&batch).unwrap(), events);
+        let text = |name: &str, i: usize| {
+            let c = batch.column_by_name(name).unwrap();
+            let c = c.as_any().downcast_ref::<StringArray>().unwrap();
+            (!c.is_null(i)).then(|| c.value(i).to_string())
+        };
+        // The shared columns say what an HTTP row is; the session's own stay null.
+        assert_eq!(text(col::KIND, 1).as_deref(), Some("http"));
+        assert_eq!(
+            text(col::EVENTID, 1).as_deref(),
+            Some("honeyscope.http.request")
+        );
+        assert_eq!(text(col::PROTOCOL, 1).as_deref(), Some("http"));
+        assert_eq!(text(col::SESSION, 1).as_deref(), Some("0f1e2d3c4b5a"));
+        assert_eq!(text(col::PROFILE, 1).as_deref(), Some("gpon-ont"));
+        assert_eq!(
+            text(col::HOST, 1),
+            None,
+            "http_host, not the download's host"
+        );
+        assert_eq!(text(col::METHOD, 1), None);
+        assert_eq!(text(col::HTTP_METHOD, 1).as_deref(), Some("POST"));
+        assert_eq!(
+            text(col::HTTP_HEADERS, 1).as_deref(),
+            Some(r#"[["Host","198.51.100.7:8080"],["Cookie","a=1"],["Cookie","b=\\x0d\""]]"#)
+        );
+        assert_eq!(
+            text(col::HTTP_COMMANDS, 1).as_deref(),
+            Some(r#"["cd /tmp","sh x \"y\""]"#)
+        );
+        assert_eq!(text(col::HTTP_HEADERS, 4), None, "no headers: null");
+        assert_eq!(text(col::HTTP_METHOD, 2), None, "a session row");
+
+        // Without an HTTP request the columns are all null, and session events read alone.
+        b.append(&probe);
+        b.append(&session(SessionEventId::LoginFailed, true));
+        let batch = b.finish();
+        let c = batch.column_by_name(col::HTTP_STATUS).unwrap();
+        assert_eq!(c.null_count(), 2);
+        assert_eq!(
+            events_from_batch(&batch).unwrap(),
+            vec![probe, session(SessionEventId::LoginFailed, true)]
+        );
+    }
+
+    #[test]
+    fn batches_without_the_http_columns_conform() {
+        // A file written before the HTTP columns: everything up to them.
+        let mut b = EventBatchBuilder::default();
+        let ev = http(true);
+        b.append(&ev);
+        let full = b.finish();
+        let old_schema = Arc::new(Schema::new(full.schema().fields()[..HTTP_FIRST].to_vec()));
+        let old = RecordBatch::try_new(old_schema, full.columns()[..HTTP_FIRST].to_vec()).unwrap();
+        assert!(
+            events_from_batch(&old).is_err(),
+            "an http row needs its columns"
+        );
+        let conformed = conform(old).unwrap();
+        assert_eq!(conformed.schema(), event_schema());
+        assert!(conformed
+            .column_by_name(col::HTTP_STATUS)
+            .unwrap()
+            .is_null(0));
+        assert_eq!(conform(full.clone()).unwrap(), full);
+        assert_eq!(events_from_batch(&full).unwrap(), vec![ev]);
+        assert_eq!(
+            event_schema().fields().len(),
+            HTTP_FIRST + HTTP_TEXT.len() + 2
+        );
     }
 
     #[test]

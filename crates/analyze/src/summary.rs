@@ -16,12 +16,15 @@ pub struct Summary {
     pub first: Option<Timestamp>,
     /// Latest event time.
     pub last: Option<Timestamp>,
-    /// Events per type (`probe`, `flow_start`, `flow_end`, `payload`, `session`,
+    /// Events per type (`probe`, `flow_start`, `flow_end`, `payload`, `session`, `http`,
     /// `log_started`, `log_stopped`).
     pub by_kind: BTreeMap<&'static str, u64>,
     /// Session events per Cowrie `eventid` (`cowrie.login.success`, …): connections to
     /// services, logins, commands and downloads.
     pub by_eventid: BTreeMap<&'static str, u64>,
+    /// HTTP requests per recognised exploit (`gpon-diag-form`, …); requests without one
+    /// are only in `by_kind["http"]`.
+    pub by_exploit: BTreeMap<String, u64>,
     /// Packet events per protocol name.
     pub by_proto: BTreeMap<String, u64>,
     /// Packet events per (protocol name, destination port) for TCP and UDP.
@@ -51,6 +54,19 @@ impl Summary {
                 *self.by_kind.entry("session").or_default() += 1;
                 *self.by_eventid.entry(e.eventid.as_str()).or_default() += 1;
                 self.sources.insert(e.src);
+            }
+            Event::Http(h) => {
+                // Not packets either.
+                *self.by_kind.entry("http").or_default() += 1;
+                if let Some(x) = &h.exploit {
+                    match self.by_exploit.get_mut(&**x) {
+                        Some(n) => *n += 1,
+                        None => {
+                            self.by_exploit.insert(x.to_string(), 1);
+                        }
+                    }
+                }
+                self.sources.insert(h.src);
             }
             Event::Packet(p) => {
                 *self.by_kind.entry(p.kind.as_str()).or_default() += 1;
@@ -127,6 +143,34 @@ mod tests {
             s.top_ports(1),
             vec![("tcp", 23, 2)],
             "sessions are not packets"
+        );
+
+        use honeyscope_event::HttpEvent;
+        for (src, exploit) in [
+            ("203.0.113.12:40000", Some("gpon-diag-form")),
+            ("203.0.113.12:40001", Some("gpon-diag-form")),
+            ("203.0.113.9:40000", Some("jaws-shell")),
+            ("203.0.113.9:40001", None),
+        ] {
+            let mut h = HttpEvent::new(
+                Timestamp(1_459_468_802_000_000),
+                "0f1e2d3c4b5a",
+                src.parse().unwrap(),
+                "198.51.100.7:80".parse().unwrap(),
+            );
+            h.exploit = exploit.map(Into::into);
+            s.add(&Event::from(h));
+        }
+        assert_eq!(s.events, 10);
+        assert_eq!(s.by_kind["http"], 4);
+        assert_eq!(s.by_exploit["gpon-diag-form"], 2);
+        assert_eq!(s.by_exploit["jaws-shell"], 1);
+        assert_eq!(s.by_exploit.len(), 2);
+        assert_eq!(s.distinct_sources(), 4);
+        assert_eq!(
+            s.top_ports(1),
+            vec![("tcp", 23, 2)],
+            "requests are not packets"
         );
     }
 }

@@ -141,6 +141,7 @@ fn count(reader: impl BufRead, tz: &LocalZone) -> Counts {
             Event::Packet(p) => p,
             Event::Payload(_) => panic!("a Honeyd log has no payload records"),
             Event::Session(_) => panic!("a Honeyd log has no session events"),
+            Event::Http(_) => panic!("a Honeyd log has no HTTP requests"),
         };
         c.dsts.insert(p.dst);
         let day = p.time.utc_day();

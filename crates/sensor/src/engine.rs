@@ -758,10 +758,20 @@ mod tests {
             .collect()
     }
 
+    /// The seed's config with TCP/23 `open` (no service): handshakes and first payloads
+    /// only.
+    fn open_23() -> Config {
+        let mut cfg = Config::seed_default();
+        for t in cfg.templates.values_mut() {
+            t.tcp_ports.insert(23, crate::config::Action::Open);
+        }
+        cfg
+    }
+
     #[test]
     fn a_handshake_on_an_open_port_completes_from_the_cookie_alone() {
         let db = Database::builtin();
-        let mut e = engine(Config::seed_default(), &db);
+        let mut e = engine(open_23(), &db);
         let mut out = Output::default();
         e.packet(
             T0,
@@ -911,7 +921,7 @@ mod tests {
     #[test]
     fn idle_flows_end_and_the_table_is_bounded() {
         let db = Database::builtin();
-        let mut cfg = Config::seed_default();
+        let mut cfg = open_23();
         cfg.limits.flows = 2;
         let mut e = engine(cfg, &db);
         let mut out = Output::default();

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 use honeyscope_event::Event;
+use honeyscope_services::http::service::HttpService;
 use honeyscope_services::shell::Device;
 use honeyscope_services::telnet::service::TelnetService;
 use honeyscope_services::{Conn, ConnInfo, EventSink, Limits, Service};
@@ -95,6 +96,7 @@ struct Inner {
     /// its own.
     inbox: Arc<Mutex<Vec<Event>>>,
     telnet: Mutex<Option<Arc<TelnetService>>>,
+    http: Mutex<Option<Arc<HttpService>>>,
 }
 
 impl ServiceHost {
@@ -113,6 +115,7 @@ impl ServiceHost {
                 stats: Arc::new(HostStats::default()),
                 inbox: Arc::default(),
                 telnet: Mutex::new(None),
+                http: Mutex::new(None),
             }),
         })
     }
@@ -181,8 +184,22 @@ impl ServiceHost {
             .clone()
     }
 
-    /// Runs `service` on `stream` (as `device`, for Telnet), counting its end; `done` runs
-    /// after it.
+    /// Sets the HTTP service its connections share.
+    pub fn set_http(&self, http: Arc<HttpService>) {
+        *self.inner.http.lock().unwrap_or_else(|e| e.into_inner()) = Some(http);
+    }
+
+    /// The HTTP service, once set.
+    pub fn http(&self) -> Option<Arc<HttpService>> {
+        self.inner
+            .http
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Runs `service` on `stream` (as `device`, for Telnet and HTTP), counting its end;
+    /// `done` runs after it.
     pub(crate) fn serve<S>(
         &self,
         service: Service,
@@ -196,7 +213,9 @@ impl ServiceHost {
         let conn = Conn {
             info,
             limits: self.inner.limits,
-            telnet: self.telnet().zip(device),
+            device,
+            telnet: self.telnet(),
+            http: self.http(),
         };
         let stats = self.inner.stats.clone();
         self.spawn(async move {

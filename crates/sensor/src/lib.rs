@@ -20,7 +20,6 @@
 
 pub mod af_packet;
 pub mod config;
-pub mod devices;
 pub mod engine;
 pub mod honeyd_import;
 pub mod host;
@@ -31,6 +30,7 @@ pub mod log;
 pub mod metrics;
 pub mod offline;
 pub mod os_cache;
+pub mod service_config;
 pub mod source;
 mod stream;
 pub mod sys;

@@ -101,7 +101,7 @@ pub fn serve(
 ) -> Arc<ListenStats> {
     let stats = Arc::new(ListenStats::default());
     for b in bound {
-        let device = (b.entry.service == Service::Telnet)
+        let device = matches!(b.entry.service, Service::Telnet | Service::Http)
             .then(|| device(&b.entry))
             .flatten();
         let (host2, stats, sensor, events) =

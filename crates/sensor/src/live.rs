@@ -58,6 +58,19 @@ pub struct LiveReport {
     pub service_events_dropped: u64,
     /// The Telnet service's counters, when it runs.
     pub telnet: Option<TelnetReport>,
+    /// The HTTP service's counters, when it runs.
+    pub http: Option<HttpReport>,
+}
+
+/// The HTTP service's counters ([`honeyscope_services::http::service::HttpStats`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct HttpReport {
+    /// Requests answered (malformed ones included).
+    pub requests: u64,
+    /// Requests a signature recognised as an exploit.
+    pub exploits: u64,
+    /// Download URLs found in requests.
+    pub downloads: u64,
 }
 
 /// The Telnet service's counters ([`honeyscope_services::telnet::service::TelnetStats`]).
@@ -225,6 +238,14 @@ pub fn run<S: PacketSource + ?Sized>(
                     commands: c(&t.stats.commands),
                     stored: c(&t.stats.stored),
                     store_errors: c(&t.stats.store_errors),
+                }
+            }),
+            http: engine.service_host().and_then(|h| h.http()).map(|t| {
+                let c = |a: &AtomicU64| a.load(Ordering::Relaxed);
+                HttpReport {
+                    requests: c(&t.stats.requests),
+                    exploits: c(&t.stats.exploits),
+                    downloads: c(&t.stats.downloads),
                 }
             }),
         };

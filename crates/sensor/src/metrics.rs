@@ -180,6 +180,26 @@ pub fn render(r: &LiveReport) -> String {
             ],
         );
     }
+    if let Some(h) = &r.http {
+        metric(
+            "http_requests_total",
+            "HTTP requests answered (malformed ones included).",
+            "counter",
+            &[("", h.requests)],
+        );
+        metric(
+            "http_exploits_total",
+            "HTTP requests recognised as an IoT exploit.",
+            "counter",
+            &[("", h.exploits)],
+        );
+        metric(
+            "http_downloads_total",
+            "Download URLs found in HTTP requests.",
+            "counter",
+            &[("", h.downloads)],
+        );
+    }
     if let Some(l) = &r.listen {
         metric(
             "listener_connections_total",

@@ -5,7 +5,10 @@ use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 
+use honeyscope_event::SessionEvent;
 use sha2::{Digest, Sha256};
+
+use crate::elf;
 
 /// The artifacts directory: `<dir>/<sha256>`, each file written once.
 #[derive(Debug, Clone)]
@@ -66,6 +69,47 @@ impl Store {
             new: true,
         })
     }
+}
+
+/// Fills in the file fields of a download or upload event for `data` (size, digest, ELF
+/// architecture, callback address) and stores it when there is a store: `Some(true)`
+/// stored, `Some(false)` not (the event's message says why), `None` no store.
+pub fn describe(store: Option<&Store>, data: &[u8], e: &mut SessionEvent) -> Option<bool> {
+    e.size = Some(data.len() as u64);
+    e.arch = elf::inspect(data)
+        .and_then(|i| i.arch)
+        .map(|a| a.name().into());
+    e.callback = callbacks(data).first().map(|a| a.to_string().into());
+    let Some(store) = store else {
+        e.shasum = Some(sha256_hex(data).into());
+        return None;
+    };
+    match store.put(data) {
+        Ok(s) => {
+            e.outfile = Some(s.path.display().to_string().into());
+            e.shasum = Some(s.sha256.into());
+            Some(true)
+        }
+        Err(err) => {
+            e.shasum = Some(sha256_hex(data).into());
+            e.message = Some(format!("not stored: {err}").into());
+            Some(false)
+        }
+    }
+}
+
+/// Fills in what a download request says (URL, host, port, tool, destination) on its
+/// `cowrie.session.file_download` event: the same from the Telnet shell and from an HTTP
+/// exploit.
+pub fn download_fields(e: &mut SessionEvent, req: &crate::shell::download::Request) {
+    e.url = Some(req.url.to_string().into());
+    e.host = Some(req.url.host.as_str().into());
+    e.port = Some(req.url.port);
+    e.method = Some(req.tool.into());
+    e.destfile = req
+        .dest
+        .as_deref()
+        .map(|d| honeyscope_event::text::escape_bytes(d).into());
 }
 
 /// SHA-256 as lowercase hex.

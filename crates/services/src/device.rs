@@ -1,4 +1,5 @@
-//! Device profiles: the cheap IoT box the Telnet service answers as.
+//! Device profiles: the cheap IoT box the Telnet service answers as, and whose web
+//! interface ([`WebLook`], the `[web]` table) the HTTP service shows.
 //!
 //! A profile is one TOML file describing one device — how its telnetd greets, what its
 //! BusyBox has, what `/proc` and `ps` say, a small filesystem — so that a bot's checks
@@ -9,7 +10,29 @@
 //! Line ends: the [`TelnetLook`] texts go on the wire as they are, so every `\n` in them
 //! becomes `\r\n` on load. Everything else (command output, file contents) keeps plain
 //! `\n`, as files and programs have it; the terminal layer adds the `\r` as a pty's
-//! `ONLCR` would.
+//! `ONLCR` would. Web page bodies are sent byte for byte as written.
+//!
+//! The `[web]` table (optional; without it, [`WebLook::plain`]):
+//!
+//! ```toml
+//! [web]
+//! server = "uc-httpd 1.0.0"                  # the Server header; leave out for none
+//! headers = [["X-Frame-Options", "SAMEORIGIN"]]   # on every response, in order
+//! basic_realm = "IPCAM"                      # pages with auth = true ask for Basic
+//!
+//! [[web.pages]]                              # any order; each path once
+//! path = "/"                                 # the request target, query and all
+//! status = 302                               # 200 when left out
+//! content_type = "text/html"
+//! headers = [["Location", "/login.htm"]]     # a 3xx needs a Location
+//! body = "..."                               # text, or body_base64 = "..." (binary;
+//! auth = false                               #   whitespace skipped); at most 64 KiB
+//!
+//! [web.not_found]                            # any other path; also bad_request (400):
+//! status = 404                               #   status, content_type, headers, body or
+//! content_type = "text/html"                 #   body_base64, no path or auth
+//! body = "..."
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -68,6 +91,8 @@ pub struct Profile {
     pub files: Vec<FileSpec>,
     /// The user a login ends up as, usually "root".
     pub user: String,
+    /// The device's web interface (the `[web]` table; without one, [`WebLook::plain`]).
+    pub web: WebLook,
 }
 
 /// The Telnet side of a device, each text as sent (line ends `\r\n`).
@@ -177,6 +202,82 @@ pub struct FileSpec {
     pub mode: u32,
 }
 
+/// The device's web interface, as the HTTP service answers on 80 and 8080: a fixed set of
+/// pages and the server's own error pages. Every text in it is checked on load, so none
+/// can add a header line or break the response's framing: header names are tokens,
+/// values have no control characters but tab, and `Content-Length`, `Transfer-Encoding`,
+/// `Connection`, `Content-Type` and `Server` are the service's to write, never a
+/// profile's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebLook {
+    /// The `Server` header, e.g. "uc-httpd 1.0.0", "GoAhead-Webs", "lighttpd/1.4.54";
+    /// `None`: the device sends none.
+    pub server: Option<String>,
+    /// Headers on every response (e.g. `X-Frame-Options`), in order, before the page's.
+    pub headers: Vec<(String, String)>,
+    /// The pages, sorted by path, each path once ([`Profile::web_page`]).
+    pub pages: Vec<WebPage>,
+    /// What any other path gets: a 404 in the server's style (its `path` is "").
+    pub not_found: WebPage,
+    /// What a malformed request gets: a 400 in the server's style (its `path` is "").
+    pub bad_request: WebPage,
+    /// When set, pages with [`WebPage::auth`] answer 401 with
+    /// `WWW-Authenticate: Basic realm="…"` unless a credential is sent, as cameras do.
+    /// Never holds `"`, `\` or control characters.
+    pub basic_realm: Option<String>,
+}
+
+/// One response of a [`WebLook`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebPage {
+    /// The request target it answers, exactly: "/", "/login.asp", "/favicon.ico", or
+    /// with a query, "/getpage.gch?pid=1002". Printable ASCII without spaces or `#`.
+    pub path: String,
+    /// Its status code, 100 to 599; a 3xx has a `Location` header.
+    pub status: u16,
+    /// Its `Content-Type`, e.g. "text/html" or "image/x-icon".
+    pub content_type: String,
+    /// Headers of this page (`Location`, `Set-Cookie`, …), in order, after
+    /// [`WebLook::headers`].
+    pub headers: Vec<(String, String)>,
+    /// Its body (at most [`MAX_TEXT`] bytes), from `body` (text, sent as written) or
+    /// `body_base64` (binary, e.g. a favicon) in the file.
+    pub body: Vec<u8>,
+    /// Whether it is behind [`WebLook::basic_realm`] (only set when that is).
+    pub auth: bool,
+}
+
+impl WebLook {
+    /// The look of a profile without a `[web]` table: no `Server` header, no pages, a
+    /// bare 404 and 400.
+    pub fn plain() -> WebLook {
+        let page = |status: u16, text: &str| WebPage {
+            path: String::new(),
+            status,
+            content_type: "text/html".into(),
+            headers: Vec::new(),
+            body: format!("<html><body><h1>{status} {text}</h1></body></html>\n").into_bytes(),
+            auth: false,
+        };
+        WebLook {
+            server: None,
+            headers: Vec::new(),
+            pages: Vec::new(),
+            not_found: page(404, "Not Found"),
+            bad_request: page(400, "Bad Request"),
+            basic_realm: None,
+        }
+    }
+
+    /// The page for exactly `path`, if there is one.
+    pub fn page(&self, path: &str) -> Option<&WebPage> {
+        self.pages
+            .binary_search_by(|p| p.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.pages[i])
+    }
+}
+
 /// The built-in profiles' names and texts.
 const BUILTIN: [(&str, &str); 4] = [
     ("busybox", include_str!("../profiles/busybox.toml")),
@@ -248,6 +349,12 @@ impl Profile {
             .ok()
             .map(|i| &self.files[i])
     }
+
+    /// The web page for exactly `path` (the request target as sent, query and all), if
+    /// the profile has one; other paths get [`WebLook::not_found`].
+    pub fn web_page(&self, path: &str) -> Option<&WebPage> {
+        self.web.page(path)
+    }
 }
 
 /// Every `*.toml` file in `dir`, as profiles named by their stems, sorted by name. The
@@ -308,6 +415,7 @@ struct RawProfile {
     output: RawOutput,
     #[serde(default)]
     files: Vec<RawFile>,
+    web: Option<RawWeb>,
 }
 
 fn root() -> String {
@@ -379,6 +487,51 @@ struct RawFile {
     content: String,
     /// An octal string ("0755") or an integer (`0o755`, or decimal).
     mode: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeb {
+    server: Option<String>,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    basic_realm: Option<String>,
+    #[serde(default)]
+    pages: Vec<RawPage>,
+    not_found: RawErrorPage,
+    bad_request: RawErrorPage,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPage {
+    path: String,
+    /// Taken wide so that a wrong number gets our message, not toml's.
+    #[serde(default = "ok_status")]
+    status: i64,
+    content_type: String,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+    body_base64: Option<String>,
+    #[serde(default)]
+    auth: bool,
+}
+
+/// `not_found` and `bad_request`: no path, never behind the realm, the status given.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawErrorPage {
+    status: i64,
+    content_type: String,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+    body_base64: Option<String>,
+}
+
+fn ok_status() -> i64 {
+    200
 }
 
 /// Checks as it converts; `origin` names the file in messages.
@@ -713,6 +866,11 @@ fn parse_as(name: &str, origin: &str, text: &str) -> Result<Profile, String> {
         dirs: dirs.into_iter().collect(),
         files,
         user,
+        web: raw
+            .web
+            .map(|w| web_of(&c, w))
+            .transpose()?
+            .unwrap_or_else(WebLook::plain),
     })
 }
 
@@ -775,6 +933,300 @@ fn cli_of(c: &Check, cli: RawCli) -> Result<VendorCli, String> {
         unknown: c.template("cli.unknown", cli.unknown, &["command"])?,
         exit_words,
     })
+}
+
+/// The most headers one list in `[web]` may have.
+const MAX_HEADERS: usize = 32;
+
+/// Headers the HTTP service writes itself: a profile setting them could break the
+/// response's framing or contradict `server` and `content_type`.
+const RESERVED_HEADERS: [&str; 5] = [
+    "connection",
+    "content-length",
+    "content-type",
+    "server",
+    "transfer-encoding",
+];
+
+/// The `[web]` table, checked.
+fn web_of(c: &Check, web: RawWeb) -> Result<WebLook, String> {
+    let server = web
+        .server
+        .map(|s| header_value(c, "web.server", s))
+        .transpose()?;
+    if server.as_deref() == Some("") {
+        return Err(c.err(
+            "web.server",
+            "should not be empty: leave it out for no Server header",
+        ));
+    }
+    let headers = headers(c, "web.headers", web.headers)?;
+    let basic_realm = match web.basic_realm {
+        None => None,
+        Some(realm) => {
+            let realm = c.line("web.basic_realm", realm)?;
+            if realm.len() > 128 || realm.contains(['"', '\\']) {
+                return Err(c.err(
+                    "web.basic_realm",
+                    format_args!("{realm:?} should be at most 128 bytes, without \" or \\"),
+                ));
+            }
+            Some(realm)
+        }
+    };
+
+    c.count("web.pages", &web.pages)?;
+    let mut pages = Vec::with_capacity(web.pages.len());
+    let mut seen = BTreeSet::new();
+    for p in web.pages {
+        let path = web_path(c, p.path)?;
+        if !seen.insert(path.clone()) {
+            return Err(c.err("web.pages.path", format_args!("{path:?} is listed twice")));
+        }
+        if p.auth && basic_realm.is_none() {
+            return Err(c.err(
+                &format!("web.pages.auth of {path}"),
+                "is true but web.basic_realm is not set",
+            ));
+        }
+        let fields = PageFields {
+            status: p.status,
+            content_type: p.content_type,
+            headers: p.headers,
+            body: p.body,
+            body_base64: p.body_base64,
+        };
+        pages.push(page(
+            c,
+            "web.pages",
+            &format!(" of {path}"),
+            path,
+            fields,
+            p.auth,
+        )?);
+    }
+    pages.sort_by(|a, b| a.path.cmp(&b.path));
+
+    let error_page = |name: &str, p: RawErrorPage| {
+        let fields = PageFields {
+            status: p.status,
+            content_type: p.content_type,
+            headers: p.headers,
+            body: p.body,
+            body_base64: p.body_base64,
+        };
+        page(c, &format!("web.{name}"), "", String::new(), fields, false)
+    };
+    Ok(WebLook {
+        server,
+        headers,
+        pages,
+        not_found: error_page("not_found", web.not_found)?,
+        bad_request: error_page("bad_request", web.bad_request)?,
+        basic_realm,
+    })
+}
+
+/// What a page and an error page share.
+struct PageFields {
+    status: i64,
+    content_type: String,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+    body_base64: Option<String>,
+}
+
+/// One page, checked; its fields are named `{table}.{field}{which}`, e.g.
+/// "web.pages.status of /x" or "web.not_found.status".
+fn page(
+    c: &Check,
+    table: &str,
+    which: &str,
+    path: String,
+    p: PageFields,
+    auth: bool,
+) -> Result<WebPage, String> {
+    let field = |name: &str| format!("{table}.{name}{which}");
+    let status = match u16::try_from(p.status) {
+        Ok(s) if (100..=599).contains(&s) => s,
+        _ => {
+            return Err(c.err(
+                &field("status"),
+                format_args!("{} should be a status code, 100 to 599", p.status),
+            ))
+        }
+    };
+    let content_type = header_value(c, &field("content_type"), p.content_type)?;
+    if content_type.is_empty() {
+        return Err(c.err(&field("content_type"), "should not be empty"));
+    }
+    let headers = headers(c, &field("headers"), p.headers)?;
+    if (300..400).contains(&status)
+        && !headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("location") && !v.is_empty())
+    {
+        return Err(c.err(
+            &field("headers"),
+            format_args!("a {status} needs a Location header"),
+        ));
+    }
+    let body = match (p.body, p.body_base64) {
+        (Some(_), Some(_)) => {
+            return Err(c.err(&field("body"), "give body or body_base64, not both"))
+        }
+        (Some(text), None) => c.text(&field("body"), text)?.into_bytes(),
+        (None, Some(encoded)) => {
+            let f = field("body_base64");
+            if encoded.len() > 2 * MAX_TEXT {
+                return Err(c.err(&f, format_args!("{} bytes; too long", encoded.len())));
+            }
+            let bytes = base64_decode(&encoded).map_err(|e| c.err(&f, e))?;
+            if bytes.len() > MAX_TEXT {
+                return Err(c.err(
+                    &f,
+                    format_args!("{} bytes decoded; at most {MAX_TEXT}", bytes.len()),
+                ));
+            }
+            bytes
+        }
+        (None, None) => Vec::new(),
+    };
+    Ok(WebPage {
+        path,
+        status,
+        content_type,
+        headers,
+        body,
+        auth,
+    })
+}
+
+/// A page's path: a request target as a client sends it, absolute, printable ASCII
+/// without spaces or `#`, a query allowed.
+fn web_path(c: &Check, path: String) -> Result<String, String> {
+    if !path.starts_with('/')
+        || path.len() > 1024
+        || !path.bytes().all(|b| b.is_ascii_graphic() && b != b'#')
+    {
+        return Err(c.err(
+            "web.pages.path",
+            format_args!(
+                "{path:?} should start with / and be at most 1024 bytes of printable \
+                 ASCII without spaces or # (percent-encode the rest)"
+            ),
+        ));
+    }
+    Ok(path)
+}
+
+/// Header lines: names are tokens (RFC 9110) and not the service's own, values have
+/// no control characters but tab (no CR or LF: no header of the profile's making).
+fn headers(
+    c: &Check,
+    field: &str,
+    list: Vec<(String, String)>,
+) -> Result<Vec<(String, String)>, String> {
+    if list.len() > MAX_HEADERS {
+        return Err(c.err(
+            field,
+            format_args!("{} headers; at most {MAX_HEADERS}", list.len()),
+        ));
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for (name, value) in list {
+        let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        if name.is_empty() || name.len() > 64 || !name.bytes().all(token) {
+            return Err(c.err(
+                field,
+                format_args!(
+                    "{name:?} should be a header name: 1 to 64 letters, digits or !#$%&'*+-.^_`|~"
+                ),
+            ));
+        }
+        if RESERVED_HEADERS
+            .iter()
+            .any(|r| name.eq_ignore_ascii_case(r))
+        {
+            return Err(c.err(
+                field,
+                format_args!("{name} is written by the HTTP service (server and content_type set the Server and Content-Type headers)"),
+            ));
+        }
+        let value = header_value(c, &format!("{field} ({name})"), value)?;
+        out.push((name, value));
+    }
+    Ok(out)
+}
+
+/// A header's value: at most 4096 bytes, no control characters but tab, no leading or
+/// trailing whitespace.
+fn header_value(c: &Check, field: &str, value: String) -> Result<String, String> {
+    if value.len() > 4096
+        || value.chars().any(|ch| ch.is_control() && ch != '\t')
+        || value.trim() != value
+    {
+        return Err(c.err(
+            field,
+            format_args!(
+                "{value:?} should be a header value: at most 4096 bytes, no line breaks or \
+                 other control characters, no space at either end"
+            ),
+        ));
+    }
+    Ok(value)
+}
+
+/// Decodes standard base64 (RFC 4648 section 4), skipping whitespace so that a long body
+/// can be wrapped over lines; the final `=` padding may be left out. Written here rather
+/// than taken from a crate: favicons in profiles are all it decodes.
+fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    let (mut symbols, mut pad) = (0usize, 0usize);
+    for (at, b) in text.bytes().enumerate() {
+        if b.is_ascii_whitespace() {
+            continue;
+        }
+        if b == b'=' {
+            pad += 1;
+            continue;
+        }
+        if pad > 0 {
+            return Err(format!("data after the = padding, at byte {at}"));
+        }
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => {
+                return Err(format!(
+                    "{:?} at byte {at} is not base64 (A-Z a-z 0-9 + /)",
+                    char::from(b)
+                ))
+            }
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        symbols += 1;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    if symbols % 4 == 1 {
+        return Err("truncated: one character too many or too few".into());
+    }
+    if pad > 2 || (pad > 0 && (symbols + pad) % 4 != 0) {
+        return Err("wrong = padding".into());
+    }
+    if acc != 0 {
+        return Err("stray bits after the last byte (truncated?)".into());
+    }
+    Ok(out)
 }
 
 /// Adds `path` and every directory above it.
@@ -868,8 +1320,11 @@ mod tests {
 
     #[test]
     fn builtin_files_stay_small() {
+        // 400 lines: about 250 for the Telnet side and the filesystem, about 110 for the
+        // web UI ([web]: a login page, a few of the UI's paths, a favicon, the error
+        // pages), with room for a few more of either.
         for (name, text) in BUILTIN {
-            assert!(text.lines().count() <= 250, "{name}");
+            assert!(text.lines().count() <= 400, "{name}");
         }
     }
 
@@ -1259,6 +1714,441 @@ path = "/c"
         )
         .unwrap_err();
         assert!(e.contains("twice"), "{e}");
+    }
+
+    /// Whether `data` is an ICO file: the header (reserved 0, type 1), at least one
+    /// entry, and each entry's image inside the file, a BMP header or a PNG.
+    fn is_ico(data: &[u8]) -> bool {
+        let u16_at = |i: usize| u16::from_le_bytes([data[i], data[i + 1]]);
+        let u32_at = |i: usize| u32::from_le_bytes(data[i..i + 4].try_into().unwrap());
+        if data.len() < 6 || data[..4] != [0, 0, 1, 0] {
+            return false;
+        }
+        let count = usize::from(u16_at(4));
+        if count == 0 || data.len() < 6 + 16 * count {
+            return false;
+        }
+        (0..count).all(|k| {
+            let entry = 6 + 16 * k;
+            let (size, offset) = (u32_at(entry + 8) as usize, u32_at(entry + 12) as usize);
+            offset >= 6 + 16 * count
+                && size >= 40
+                && offset + size <= data.len()
+                && (u32_at(offset) == 40 || data[offset..].starts_with(b"\x89PNG"))
+        })
+    }
+
+    #[test]
+    fn builtins_have_a_web_ui() {
+        for p in Profile::builtin() {
+            let n = &p.name;
+            let w = &p.web;
+            assert!(w.server.is_some(), "{n}: Server");
+            assert!(
+                w.pages.windows(2).all(|x| x[0].path < x[1].path),
+                "{n}: pages sorted"
+            );
+            let root = p.web_page("/").expect("/");
+            assert!(
+                root.status == 200 || root.headers.iter().any(|(h, _)| h == "Location"),
+                "{n}: / is a page or a redirect"
+            );
+            let login = match root.headers.iter().find(|(h, _)| h == "Location") {
+                Some((_, to)) => p.web_page(to).expect("where / redirects"),
+                None => root,
+            };
+            let html = String::from_utf8_lossy(&login.body);
+            assert_eq!(login.status, 200, "{n}: the login page");
+            let lower = html.to_ascii_lowercase();
+            assert!(lower.contains("<title>"), "{n}: a title");
+            assert!(
+                n == "ipcam" || lower.contains("password"),
+                "{n}: a password field"
+            );
+            let icon = p.web_page("/favicon.ico").expect("favicon");
+            assert_eq!(icon.status, 200, "{n}");
+            assert_eq!(icon.content_type, "image/x-icon", "{n}");
+            assert!(is_ico(&icon.body), "{n}: favicon is not an ICO");
+            assert!(!icon.auth, "{n}: favicon behind the realm");
+            let robots = p.web_page("/robots.txt").expect("robots.txt");
+            assert!(robots.body.starts_with(b"User-agent: *\n"), "{n}");
+            assert!(!robots.auth, "{n}");
+            assert_eq!(w.not_found.status, 404, "{n}");
+            assert_eq!(w.bad_request.status, 400, "{n}");
+            assert_eq!(w.not_found.path, "", "{n}");
+            assert!(!w.not_found.body.is_empty() && !w.bad_request.body.is_empty());
+            assert!(w.pages.len() >= 5, "{n}: / and 2 to 4 of the UI's paths");
+            assert!(p.web_page("/nothing-here").is_none());
+            // Only the camera asks for a password, and uses it.
+            assert_eq!(w.basic_realm.is_some(), n == "ipcam", "{n}");
+            assert_eq!(w.pages.iter().any(|pg| pg.auth), n == "ipcam", "{n}");
+        }
+        let server = |n| {
+            Profile::builtin_named(n)
+                .unwrap()
+                .web
+                .server
+                .clone()
+                .unwrap()
+        };
+        assert_eq!(server("dvr"), "uc-httpd 1.0.0");
+        assert!(server("router").contains("ZTE"));
+        assert!(server("busybox").starts_with("lighttpd/1.4."));
+        let router = Profile::builtin_named("router").unwrap();
+        assert!(router.web_page("/getpage.gch?pid=1002").is_some());
+        assert!(router.web_page("/getpage.gch").is_none());
+        let cam = Profile::builtin_named("ipcam").unwrap();
+        assert!(cam.web_page("/cgi-bin/hi3510/param.cgi").unwrap().auth);
+        // The Buildroot box's lighttpd runs, as its web UI says.
+        let bb = Profile::builtin_named("busybox").unwrap();
+        assert!(bb.ps.contains("lighttpd") && bb.has_program("lighttpd"));
+    }
+
+    /// `web` as a `[web]` table, every body as base64: what a profile would say.
+    fn web_toml(web: &WebLook) -> String {
+        use toml::{Table, Value};
+        fn headers(list: &[(String, String)]) -> Value {
+            Value::Array(
+                list.iter()
+                    .map(|(n, v)| Value::Array(vec![n.clone().into(), v.clone().into()]))
+                    .collect(),
+            )
+        }
+        fn encode(data: &[u8]) -> String {
+            const ABC: &[u8; 64] =
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            let mut out = String::new();
+            for chunk in data.chunks(3) {
+                let b = [
+                    chunk[0],
+                    *chunk.get(1).unwrap_or(&0),
+                    *chunk.get(2).unwrap_or(&0),
+                ];
+                let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+                for i in 0..4 {
+                    if i <= chunk.len() {
+                        out.push(char::from(ABC[(n >> (18 - 6 * i) & 63) as usize]));
+                    } else {
+                        out.push('=');
+                    }
+                }
+            }
+            out
+        }
+        let page = |p: &WebPage, with_path: bool| {
+            let mut t = Table::new();
+            if with_path {
+                t.insert("path".into(), p.path.clone().into());
+                t.insert("auth".into(), p.auth.into());
+            }
+            t.insert("status".into(), i64::from(p.status).into());
+            t.insert("content_type".into(), p.content_type.clone().into());
+            t.insert("headers".into(), headers(&p.headers));
+            t.insert("body_base64".into(), encode(&p.body).into());
+            Value::Table(t)
+        };
+        let mut t = Table::new();
+        if let Some(s) = &web.server {
+            t.insert("server".into(), s.clone().into());
+        }
+        if let Some(r) = &web.basic_realm {
+            t.insert("basic_realm".into(), r.clone().into());
+        }
+        t.insert("headers".into(), headers(&web.headers));
+        // Reversed: the order in the file does not matter.
+        let pages = web.pages.iter().rev().map(|p| page(p, true)).collect();
+        t.insert("pages".into(), Value::Array(pages));
+        t.insert("not_found".into(), page(&web.not_found, false));
+        t.insert("bad_request".into(), page(&web.bad_request, false));
+        let mut doc = Table::new();
+        doc.insert("web".into(), Value::Table(t));
+        toml::to_string(&doc).unwrap()
+    }
+
+    #[test]
+    fn web_round_trips() {
+        for p in Profile::builtin() {
+            let text = format!("{MINIMAL}\n{}", web_toml(&p.web));
+            let again = Profile::parse("mini", &text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(again.web, p.web, "{}", p.name);
+        }
+        // Without a [web] table: the plain look.
+        let p = Profile::parse("mini", MINIMAL).unwrap();
+        assert_eq!(p.web, WebLook::plain());
+        assert_eq!(p.web.not_found.status, 404);
+        assert_eq!(p.web.server, None);
+        assert!(p.web_page("/").is_none());
+    }
+
+    /// A `[web]` table for `MINIMAL`, to break one field at a time.
+    const WEB: &str = r#"
+[web]
+server = "Boa/0.94.13"
+headers = [["X-Frame-Options", "DENY"], ["X-A", "1"]]
+basic_realm = "cam"
+
+[[web.pages]]
+path = "/login.asp"
+content_type = "text/html"
+headers = [["Set-Cookie", "a=1"], ["Set-Cookie", "b=2"]]
+body = "<p>hi</p>\n"
+
+[[web.pages]]
+path = "/"
+status = 302
+content_type = "text/html"
+headers = [["Location", "/login.asp"]]
+
+[[web.pages]]
+path = "/favicon.ico"
+content_type = "image/x-icon"
+body_base64 = """
+AAAB
+AAI="""
+
+[[web.pages]]
+path = "/cgi-bin/a.cgi?x=1"
+status = 200
+content_type = "text/plain"
+auth = true
+body = "ok"
+
+[web.not_found]
+status = 404
+content_type = "text/html"
+body = "nf"
+
+[web.bad_request]
+status = 400
+content_type = "text/html"
+"#;
+
+    #[test]
+    fn web_section_parses() {
+        let p = Profile::parse("mini", &format!("{MINIMAL}{WEB}")).unwrap();
+        let w = &p.web;
+        assert_eq!(w.server.as_deref(), Some("Boa/0.94.13"));
+        assert_eq!(w.basic_realm.as_deref(), Some("cam"));
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            w.headers,
+            [pair("X-Frame-Options", "DENY"), pair("X-A", "1")]
+        );
+        let paths: Vec<_> = w.pages.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["/", "/cgi-bin/a.cgi?x=1", "/favicon.ico", "/login.asp"]
+        );
+        let login = p.web_page("/login.asp").unwrap();
+        assert_eq!(login.status, 200);
+        assert_eq!(login.body, b"<p>hi</p>\n");
+        assert_eq!(
+            login.headers,
+            [pair("Set-Cookie", "a=1"), pair("Set-Cookie", "b=2")]
+        );
+        assert!(!login.auth);
+        let root = p.web_page("/").unwrap();
+        assert_eq!((root.status, root.body.len()), (302, 0));
+        assert_eq!(p.web_page("/favicon.ico").unwrap().body, [0, 0, 1, 0, 2]);
+        assert!(p.web_page("/cgi-bin/a.cgi?x=1").unwrap().auth);
+        assert!(p.web_page("/cgi-bin/a.cgi").is_none());
+        assert_eq!(w.not_found.body, b"nf");
+        assert_eq!(
+            (w.bad_request.status, w.bad_request.path.as_str()),
+            (400, "")
+        );
+        assert!(w.bad_request.body.is_empty());
+    }
+
+    /// `MINIMAL` + `WEB` with `from` replaced by `to` must fail with a message holding
+    /// `want`.
+    fn web_fails(from: &str, to: &str, want: &[&str]) {
+        assert!(WEB.contains(from), "{from}");
+        let text = format!("{MINIMAL}{}", WEB.replacen(from, to, 1));
+        let e = Profile::parse("mini", &text).expect_err(to);
+        assert!(e.starts_with("profile mini.toml: "), "{e}");
+        for w in want {
+            assert!(e.contains(w), "{e:?} lacks {w:?}");
+        }
+    }
+
+    #[test]
+    fn web_errors_name_the_field() {
+        let login = "path = \"/login.asp\"";
+        web_fails(
+            login,
+            "path = \"login.asp\"",
+            &["web.pages.path", "start with /"],
+        );
+        web_fails(login, "path = \"\"", &["web.pages.path"]);
+        web_fails(login, "path = \"/a b\"", &["web.pages.path"]);
+        web_fails(login, "path = \"/a#b\"", &["web.pages.path"]);
+        web_fails(login, "path = \"/\u{e9}\"", &["web.pages.path"]);
+        web_fails(
+            login,
+            "path = \"/favicon.ico\"",
+            &["web.pages.path", "twice"],
+        );
+        web_fails(
+            "status = 302",
+            "status = 99",
+            &["web.pages.status of /", "99"],
+        );
+        web_fails("status = 302", "status = 600", &["web.pages.status of /"]);
+        web_fails("status = 302", "status = 70000", &["web.pages.status of /"]);
+        web_fails(
+            "headers = [[\"Location\", \"/login.asp\"]]",
+            "headers = []",
+            &["web.pages.headers of /", "Location"],
+        );
+        web_fails(
+            "headers = [[\"Location\", \"/login.asp\"]]",
+            "headers = [[\"Location\", \"\"]]",
+            &["web.pages.headers of /", "Location"],
+        );
+        web_fails("status = 404", "status = 0", &["web.not_found.status"]);
+        web_fails("status = 400", "status = -400", &["web.bad_request.status"]);
+        web_fails(
+            "content_type = \"text/plain\"",
+            "content_type = \"\"",
+            &["web.pages.content_type of /cgi-bin/a.cgi?x=1", "empty"],
+        );
+        web_fails(
+            "content_type = \"text/plain\"",
+            "content_type = \"text/plain\\r\\nX-Evil: 1\"",
+            &["web.pages.content_type of /cgi-bin/a.cgi?x=1"],
+        );
+        web_fails(
+            "[\"X-A\", \"1\"]",
+            "[\"X-A\", \"1\\r\\nX-Evil: 1\"]",
+            &["web.headers (X-A)"],
+        );
+        web_fails(
+            "[\"X-A\", \"1\"]",
+            "[\"X-A\", \"1\\nSet-Cookie: x\"]",
+            &["web.headers"],
+        );
+        web_fails(
+            "[\"X-A\", \"1\"]",
+            "[\"X-A\", \"a\\u0000\"]",
+            &["web.headers"],
+        );
+        web_fails(
+            "[\"X-A\", \"1\"]",
+            "[\"X A\", \"1\"]",
+            &["web.headers", "header name"],
+        );
+        web_fails(
+            "[\"X-A\", \"1\"]",
+            "[\"X:A\", \"1\"]",
+            &["web.headers", "header name"],
+        );
+        web_fails("[\"X-A\", \"1\"]", "[\"\", \"1\"]", &["web.headers"]);
+        web_fails("[\"X-A\", \"1\"]", "[\"X-A\"]", &["headers"]);
+        web_fails(
+            "[\"X-A\", \"1\"]",
+            "[\"content-length\", \"1\"]",
+            &["web.headers", "content-length"],
+        );
+        web_fails(
+            "[\"Set-Cookie\", \"a=1\"]",
+            "[\"Transfer-Encoding\", \"chunked\"]",
+            &["web.pages.headers of /login.asp", "Transfer-Encoding"],
+        );
+        web_fails(
+            "[\"X-A\", \"1\"]",
+            "[\"Server\", \"x\"]",
+            &["web.headers", "Server"],
+        );
+        let many = vec!["[\"X-A\", \"1\"]"; MAX_HEADERS + 1].join(", ");
+        web_fails("[\"X-A\", \"1\"]", &many, &["web.headers", "at most 32"]);
+        web_fails(
+            "server = \"Boa/0.94.13\"",
+            "server = \"\"",
+            &["web.server", "empty"],
+        );
+        web_fails(
+            "server = \"Boa/0.94.13\"",
+            "server = \"Boa\\r\\nX: y\"",
+            &["web.server"],
+        );
+        web_fails(
+            "basic_realm = \"cam\"",
+            "basic_realm = \"a\\\"b\"",
+            &["web.basic_realm"],
+        );
+        web_fails(
+            "basic_realm = \"cam\"",
+            "basic_realm = \"\"",
+            &["web.basic_realm"],
+        );
+        web_fails(
+            "basic_realm = \"cam\"",
+            "",
+            &["web.pages.auth of /cgi-bin/a.cgi?x=1", "basic_realm"],
+        );
+        web_fails(
+            "body = \"ok\"",
+            "body = \"ok\"\nbody_base64 = \"AA==\"",
+            &["web.pages.body of /cgi-bin/a.cgi?x=1", "not both"],
+        );
+        web_fails(
+            "AAI=",
+            "AAI==",
+            &["web.pages.body_base64 of /favicon.ico", "padding"],
+        );
+        web_fails(
+            "AAI=",
+            "A!I=",
+            &["web.pages.body_base64 of /favicon.ico", "'!'"],
+        );
+        let big = format!("body = \"{}\"", "x".repeat(MAX_TEXT + 1));
+        web_fails(
+            "body = \"ok\"",
+            &big,
+            &["web.pages.body of /cgi-bin/a.cgi?x=1", "65536"],
+        );
+        let big = format!("body_base64 = \"{}\"", "A".repeat((MAX_TEXT + 3) / 3 * 4));
+        web_fails(
+            "body = \"ok\"",
+            &big,
+            &["web.pages.body_base64 of /cgi-bin/a.cgi?x=1", "decoded"],
+        );
+        // Unknown and missing fields: toml's message, which names them.
+        web_fails("body = \"nf\"", "body = \"nf\"\npath = \"/x\"", &["path"]);
+        web_fails("auth = true", "auth = true\ncolour = 1", &["colour"]);
+        web_fails(
+            "[web.bad_request]\nstatus = 400\ncontent_type = \"text/html\"\n",
+            "",
+            &["bad_request"],
+        );
+        web_fails("content_type = \"image/x-icon\"\n", "", &["content_type"]);
+    }
+
+    #[test]
+    fn base64_decodes() {
+        // RFC 4648's test vectors, with and without padding.
+        for (enc, dec) in [
+            ("", ""),
+            ("Zg==", "f"),
+            ("Zm8=", "fo"),
+            ("Zm9v", "foo"),
+            ("Zm9vYg==", "foob"),
+            ("Zm9vYmE=", "fooba"),
+            ("Zm9vYmFy", "foobar"),
+            ("Zm9vYg", "foob"),
+            ("Zm9vYmE", "fooba"),
+            (" Zm9v\n YmFy\r\n", "foobar"),
+        ] {
+            assert_eq!(base64_decode(enc).unwrap(), dec.as_bytes(), "{enc:?}");
+        }
+        assert_eq!(base64_decode("+/8=").unwrap(), [0xfb, 0xff]);
+        assert_eq!(base64_decode("AAEC/w==").unwrap(), [0, 1, 2, 255]);
+        for bad in [
+            "Z", "Zm9vY", "Zg=", "Zg===", "Zm=9", "Zh==", "Zm9v-A==", "Zm9v_A==", "\u{e9}",
+        ] {
+            assert!(base64_decode(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //!   their attack on: [`device`] profiles say which device, [`shell`] is its BusyBox,
 //!   [`capture`] keeps what the bots leave, [`asciicast`] records each session, and the
 //!   opt-in [`fetch`]er gets what they download ([`url`]).
+//! * [`http`]: the same device's web interface, recognising the IoT exploits sent to it.
 
 #![warn(missing_docs)]
 
@@ -29,6 +30,7 @@ pub mod discard;
 pub mod echo;
 pub mod elf;
 pub mod fetch;
+pub mod http;
 pub mod shell;
 pub mod telnet;
 pub mod url;
@@ -54,8 +56,12 @@ pub struct Conn {
     pub info: ConnInfo,
     /// Its bounds.
     pub limits: Limits,
-    /// For Telnet: the shared service and the device this address answers as.
-    pub telnet: Option<(Arc<telnet::service::TelnetService>, Arc<shell::Device>)>,
+    /// The device this address answers as (Telnet, HTTP).
+    pub device: Option<Arc<shell::Device>>,
+    /// The Telnet service, when it runs.
+    pub telnet: Option<Arc<telnet::service::TelnetService>>,
+    /// The HTTP service, when it runs.
+    pub http: Option<Arc<http::service::HttpService>>,
 }
 
 /// Bounds every service keeps to, set by the transport from the sensor's config.
@@ -82,11 +88,18 @@ pub enum Service {
     Discard,
     /// [`telnet`]: a device's login and shell.
     Telnet,
+    /// [`http`]: a device's web interface.
+    Http,
 }
 
 impl Service {
     /// Every service, for messages and docs.
-    pub const ALL: &'static [Service] = &[Service::Echo, Service::Discard, Service::Telnet];
+    pub const ALL: &'static [Service] = &[
+        Service::Echo,
+        Service::Discard,
+        Service::Telnet,
+        Service::Http,
+    ];
 
     /// The service a config name stands for.
     pub fn named(name: &str) -> Option<Service> {
@@ -108,6 +121,7 @@ impl Service {
             Service::Echo => "echo",
             Service::Discard => "discard",
             Service::Telnet => "telnet",
+            Service::Http => "http",
         }
     }
 
@@ -119,16 +133,43 @@ impl Service {
         match self {
             Service::Echo => echo::serve(stream, conn.limits).await,
             Service::Discard => discard::serve(stream, conn.limits).await,
-            Service::Telnet => match conn.telnet {
-                Some((service, device)) => {
+            Service::Telnet => match (conn.telnet, conn.device) {
+                (Some(service), Some(device)) => {
                     telnet::service::serve(stream, conn.info, conn.limits, service, device).await
                 }
-                None => Err(io::Error::other(
+                _ => Err(io::Error::other(
                     "telnet: no service or device profile set up",
+                )),
+            },
+            Service::Http => match (conn.http, conn.device) {
+                (Some(service), Some(device)) => {
+                    http::service::serve(stream, conn.info, conn.limits, service, device).await
+                }
+                _ => Err(io::Error::other(
+                    "http: no service or device profile set up",
                 )),
             },
         }
     }
+}
+
+/// A fresh session id: 12 hex digits, as Cowrie's; unpredictable, and never the same twice
+/// in a process.
+pub fn session_id(info: &ConnInfo) -> String {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SESSIONS: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    SESSIONS.fetch_add(1, Ordering::Relaxed).hash(&mut h);
+    info.peer.hash(&mut h);
+    format!("{:012x}", h.finish() & 0xffff_ffff_ffff)
+}
+
+/// The wall clock in microseconds since 1970: the time of service events.
+pub(crate) fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
 }
 
 /// `io` within `limits.idle`, or a `TimedOut` error.

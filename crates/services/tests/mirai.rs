@@ -38,7 +38,7 @@ fn start(profile: &str, policy: Policy, fetch: Option<FetchLimits>) -> Server {
         artifacts: Some(Store::open(&dir.path().join("artifacts")).unwrap()),
         transcripts: Some(dir.path().join("sessions")),
         transcript_bytes: 1 << 20,
-        fetcher: fetch.map(Fetcher::new),
+        fetcher: fetch.map(|f| Arc::new(Fetcher::new(f))),
         events: sink,
         sensor: Some("test".into()),
         stats: TelnetStats::default(),
@@ -67,7 +67,9 @@ fn start(profile: &str, policy: Policy, fetch: Option<FetchLimits>) -> Server {
                 limits: Limits {
                     idle: Duration::from_secs(20),
                 },
-                telnet: Some((svc.clone(), device.clone())),
+                device: Some(device.clone()),
+                telnet: Some(svc.clone()),
+                http: None,
             };
             tokio::spawn(async move {
                 let _ = Service::Telnet.serve(sock, conn).await;

@@ -59,6 +59,7 @@ fn check(data: &[u8], tz: &LocalZone, gaps: Option<&jiff::tz::TimeZone>) {
         Event::Lifecycle(_) => false,
         Event::Payload(_) => unreachable!("the Honeyd reader makes no payload records"),
         Event::Session(_) => unreachable!("the Honeyd reader makes no session events"),
+        Event::Http(_) => unreachable!("the Honeyd reader makes no HTTP requests"),
     };
     if ipv6 {
         return;

@@ -55,7 +55,7 @@ fn honeyd_projection(ev: &Event) -> Event {
     p.os = if end {
         None
     } else {
-        p.os.as_deref().map(|s| clean(s, ']'))
+        p.os.as_deref().map(|s| clean(s, ']').into())
     };
     p.remark = if end {
         None
@@ -79,8 +79,8 @@ fuzz_target!(|data: &[u8]| {
     UTC.with(|tz| {
         let mut line = String::new();
         honeyd::write_event(&ev, tz, &mut line);
-        // A payload record or a session event has no Honeyd line.
-        if let Event::Payload(_) | Event::Session(_) = ev {
+        // A payload record, a session event or an HTTP request has no Honeyd line.
+        if let Event::Payload(_) | Event::Session(_) | Event::Http(_) = ev {
             assert!(line.is_empty(), "a record without a line wrote {line:?}");
             return;
         }

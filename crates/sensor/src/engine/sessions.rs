@@ -161,7 +161,7 @@ impl Engine<'_> {
             peer: SocketAddr::V4(SocketAddrV4::new(s.src, s.sport)),
             local: SocketAddr::V4(SocketAddrV4::new(s.dst, s.dport)),
         };
-        let device = (service == Service::Telnet)
+        let device = matches!(service, Service::Telnet | Service::Http)
             .then(|| self.cfg.device_for(s.dst))
             .flatten();
         host.serve(
@@ -354,13 +354,26 @@ impl Engine<'_> {
                 idle: std::time::Duration::from_secs(self.cfg.limits.session_idle_secs),
             };
             let host = ServiceHost::start(limits)?;
-            if self.cfg.uses_telnet() {
+            let dir = std::path::Path::new(&self.cfg.data_dir);
+            let fetcher = self
+                .cfg
+                .fetch
+                .map(|f| std::sync::Arc::new(honeyscope_services::fetch::Fetcher::new(f)));
+            if self.cfg.uses(Service::Telnet) {
                 let telnet = self.cfg.telnet.service(
-                    std::path::Path::new(&self.cfg.data_dir),
+                    dir,
+                    fetcher.clone(),
                     self.sensor.clone(),
                     host.events(),
                 )?;
                 host.set_telnet(telnet);
+            }
+            if self.cfg.uses(Service::Http) {
+                let http =
+                    self.cfg
+                        .http
+                        .service(dir, fetcher, self.sensor.clone(), host.events())?;
+                host.set_http(http);
             }
             self.sessions.host = Some(host);
         }

@@ -21,10 +21,9 @@ use super::auth::Auth;
 use super::session::{Next, Note, Output, SessionLimits, TelnetSession};
 use crate::asciicast::Recorder;
 use crate::capture::{self, Store};
-use crate::elf;
 use crate::fetch::Fetcher;
 use crate::shell::{Device, ShellEvent};
-use crate::{within, ConnInfo, EventSink, Limits};
+use crate::{now_us, session_id, within, ConnInfo, EventSink, Limits};
 
 /// Everything the Telnet service shares across its connections.
 pub struct TelnetService {
@@ -41,7 +40,7 @@ pub struct TelnetService {
     /// Bytes of transcript kept per session.
     pub transcript_bytes: usize,
     /// The operator's fetcher; `None` (the default) fetches nothing.
-    pub fetcher: Option<Fetcher>,
+    pub fetcher: Option<Arc<Fetcher>>,
     /// Where events go.
     pub events: EventSink,
     /// The sensor named in every event.
@@ -63,23 +62,6 @@ pub struct TelnetStats {
     pub stored: AtomicU64,
     /// Files that could not be stored (disk full, …): their events say so.
     pub store_errors: AtomicU64,
-}
-
-static SESSIONS: AtomicU64 = AtomicU64::new(0);
-
-/// A fresh session id: 12 hex digits, as Cowrie's.
-fn session_id(info: &ConnInfo) -> String {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    SESSIONS.fetch_add(1, Ordering::Relaxed).hash(&mut h);
-    info.peer.hash(&mut h);
-    format!("{:012x}", h.finish() & 0xffff_ffff_ffff)
-}
-
-fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64)
 }
 
 /// Builds and sends one session's events.
@@ -326,11 +308,7 @@ fn record(rec: &Recorded<'_>, notes: Vec<Note>, fetched: &mut Vec<Fetched>) {
                     _ => SessionEventId::FileDownload,
                 };
                 let mut e = rec.event(id);
-                e.url = Some(url.as_str().into());
-                e.host = Some(req.url.host.as_str().into());
-                e.port = Some(req.url.port);
-                e.method = Some(req.tool.into());
-                e.destfile = req.dest.as_deref().map(|d| text(d).into());
+                capture::download_fields(&mut e, &req);
                 match got.map(|f| f.result) {
                     None => e.message = Some("not fetched: fetching is off".into()),
                     Some(Err(why)) => e.message = Some(why.into()),
@@ -343,31 +321,14 @@ fn record(rec: &Recorded<'_>, notes: Vec<Note>, fetched: &mut Vec<Fetched>) {
     }
 }
 
-/// Stores `data` and fills in the file fields of `e`.
+/// Stores `data` and fills in the file fields of `e`, counting.
 fn describe_file(rec: &Recorded<'_>, e: &mut SessionEvent, data: &[u8]) {
-    e.size = Some(data.len() as u64);
-    e.arch = elf::inspect(data)
-        .and_then(|i| i.arch)
-        .map(|a| a.name().into());
-    e.callback = capture::callbacks(data)
-        .first()
-        .map(|a| a.to_string().into());
-    let Some(store) = &rec.svc.artifacts else {
-        e.shasum = Some(capture::sha256_hex(data).into());
-        return;
+    let stats = &rec.svc.stats;
+    match capture::describe(rec.svc.artifacts.as_ref(), data, e) {
+        Some(true) => stats.stored.fetch_add(1, Ordering::Relaxed),
+        Some(false) => stats.store_errors.fetch_add(1, Ordering::Relaxed),
+        None => 0,
     };
-    match store.put(data) {
-        Ok(s) => {
-            rec.svc.stats.stored.fetch_add(1, Ordering::Relaxed);
-            e.outfile = Some(s.path.display().to_string().into());
-            e.shasum = Some(s.sha256.into());
-        }
-        Err(err) => {
-            rec.svc.stats.store_errors.fetch_add(1, Ordering::Relaxed);
-            e.shasum = Some(capture::sha256_hex(data).into());
-            e.message = Some(format!("not stored: {err}").into());
-        }
-    }
 }
 
 /// At the end: the files the session wrote, the transcript, and the close.

@@ -1,5 +1,6 @@
-//! The config's `[telnet]` table and device profiles: which device each address (or
-//! listener) answers as, who gets in, what is kept, and whether anything is fetched.
+//! The config's `[telnet]`, `[http]` and `[fetch]` tables and the device profiles: which
+//! device each address (or listener) answers as, who gets in, what is kept, and whether
+//! anything is fetched.
 //!
 //! ```toml
 //! profiles_dir = "/etc/honeyscope/profiles"   # optional: operators' own *.toml profiles
@@ -14,7 +15,11 @@
 //! max_commands = 10000             # and max_line, max_tries, session_secs, fs_bytes
 //! transcripts = true               # asciicast per session under <data_dir>/sessions
 //!
-//! [telnet.fetch]                   # absent: nothing is ever fetched
+//! [http]
+//! max_body = 1048576               # and max_header, max_requests, header_secs, keep_alive_secs
+//! signatures = "my-exploits.toml"  # more exploit signatures, besides the built-in ones
+//!
+//! [fetch]                          # absent: nothing is ever fetched, by any service
 //! max_bytes = 8388608
 //! timeout_secs = 30
 //! rate_bytes_per_sec = 1048576
@@ -29,6 +34,9 @@ use std::time::Duration;
 use honeyscope_services::capture::Store;
 use honeyscope_services::device::{self, Profile};
 use honeyscope_services::fetch::{FetchLimits, Fetcher};
+use honeyscope_services::http::conn::HttpLimits;
+use honeyscope_services::http::exploit::Signatures;
+use honeyscope_services::http::service::{HttpService, HttpStats};
 use honeyscope_services::shell::Device;
 use honeyscope_services::telnet::auth::{Auth, Policy};
 use honeyscope_services::telnet::service::{TelnetService, TelnetStats};
@@ -51,12 +59,25 @@ pub(crate) struct RawTelnet {
     fs_bytes: Option<usize>,
     transcripts: Option<bool>,
     transcript_bytes: Option<usize>,
-    fetch: Option<RawFetch>,
 }
 
+/// The `[http]` table as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHttp {
+    max_header: Option<usize>,
+    max_headers: Option<usize>,
+    max_body: Option<usize>,
+    max_requests: Option<u32>,
+    header_secs: Option<u64>,
+    keep_alive_secs: Option<u64>,
+    signatures: Option<String>,
+}
+
+/// The `[fetch]` table as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawFetch {
+pub(crate) struct RawFetch {
     max_bytes: Option<u64>,
     timeout_secs: Option<u64>,
     rate_bytes_per_sec: Option<u64>,
@@ -79,8 +100,6 @@ pub struct TelnetSettings {
     pub transcripts: bool,
     /// Bytes of transcript kept per session.
     pub transcript_bytes: usize,
-    /// The fetcher's caps; `None` (the default): nothing is fetched.
-    pub fetch: Option<FetchLimits>,
 }
 
 impl Default for TelnetSettings {
@@ -92,7 +111,6 @@ impl Default for TelnetSettings {
             session_secs: 1_800,
             transcripts: true,
             transcript_bytes: 1 << 20,
-            fetch: None,
         }
     }
 }
@@ -129,17 +147,6 @@ impl TelnetSettings {
         s.session_secs = raw.session_secs.unwrap_or(s.session_secs).max(1);
         s.transcripts = raw.transcripts.unwrap_or(s.transcripts);
         s.transcript_bytes = raw.transcript_bytes.unwrap_or(s.transcript_bytes);
-        s.fetch = raw.fetch.map(|f| {
-            let d = FetchLimits::default();
-            FetchLimits {
-                max_bytes: f.max_bytes.unwrap_or(d.max_bytes),
-                timeout: f.timeout_secs.map_or(d.timeout, Duration::from_secs),
-                rate_bytes_per_sec: f.rate_bytes_per_sec.unwrap_or(d.rate_bytes_per_sec),
-                max_concurrent: f.max_concurrent.unwrap_or(d.max_concurrent),
-                allow_local: f.allow_local.unwrap_or(d.allow_local),
-                ..d
-            }
-        });
         Ok(s)
     }
 
@@ -147,6 +154,7 @@ impl TelnetSettings {
     pub fn service(
         &self,
         data_dir: &Path,
+        fetcher: Option<Arc<Fetcher>>,
         sensor: Option<Arc<str>>,
         events: EventSink,
     ) -> std::io::Result<Arc<TelnetService>> {
@@ -161,10 +169,93 @@ impl TelnetSettings {
             artifacts: Some(artifacts),
             transcripts: self.transcripts.then(|| data_dir.join("sessions")),
             transcript_bytes: self.transcript_bytes,
-            fetcher: self.fetch.map(Fetcher::new),
+            fetcher,
             events,
             sensor,
             stats: TelnetStats::default(),
+        }))
+    }
+}
+
+/// The `[fetch]` table: the fetcher's caps, or `None` (nothing is fetched).
+pub(crate) fn fetch_limits(raw: Option<RawFetch>) -> Option<FetchLimits> {
+    raw.map(|f| {
+        let d = FetchLimits::default();
+        FetchLimits {
+            max_bytes: f.max_bytes.unwrap_or(d.max_bytes),
+            timeout: f.timeout_secs.map_or(d.timeout, Duration::from_secs),
+            rate_bytes_per_sec: f.rate_bytes_per_sec.unwrap_or(d.rate_bytes_per_sec),
+            max_concurrent: f.max_concurrent.unwrap_or(d.max_concurrent),
+            allow_local: f.allow_local.unwrap_or(d.allow_local),
+            ..d
+        }
+    })
+}
+
+/// The checked `[http]` settings.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Per-connection bounds.
+    pub limits: HttpLimits,
+    /// The exploits recognised: the built-in signatures and the operator's.
+    pub signatures: Arc<Signatures>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            limits: HttpLimits::default(),
+            signatures: Arc::new(Signatures::builtin().clone()),
+        }
+    }
+}
+
+impl HttpSettings {
+    /// Checks the table.
+    pub(crate) fn from_raw(raw: RawHttp) -> Result<Self, String> {
+        let d = HttpLimits::default();
+        let limits = HttpLimits {
+            max_header: raw.max_header.unwrap_or(d.max_header).clamp(1024, 1 << 20),
+            max_headers: raw.max_headers.unwrap_or(d.max_headers).clamp(8, 1024),
+            max_body: raw.max_body.unwrap_or(d.max_body).min(64 << 20),
+            max_requests: raw.max_requests.unwrap_or(d.max_requests).max(1),
+            header_secs: raw.header_secs.unwrap_or(d.header_secs).clamp(1, 3600),
+            keep_alive_secs: raw
+                .keep_alive_secs
+                .unwrap_or(d.keep_alive_secs)
+                .clamp(1, 3600),
+        };
+        let mut signatures = Signatures::builtin().clone();
+        if let Some(path) = &raw.signatures {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("http: signatures {path}: {e}"))?;
+            let more =
+                Signatures::parse(&text).map_err(|e| format!("http: signatures {path}: {e}"))?;
+            signatures.extend(more);
+        }
+        Ok(HttpSettings {
+            limits,
+            signatures: Arc::new(signatures),
+        })
+    }
+
+    /// The service its connections share.
+    pub fn service(
+        &self,
+        data_dir: &Path,
+        fetcher: Option<Arc<Fetcher>>,
+        sensor: Option<Arc<str>>,
+        events: EventSink,
+    ) -> std::io::Result<Arc<HttpService>> {
+        let artifacts = Store::open(&data_dir.join("artifacts"))?;
+        Ok(Arc::new(HttpService {
+            limits: self.limits,
+            signatures: self.signatures.clone(),
+            artifacts: Some(artifacts),
+            fetcher,
+            events,
+            sensor,
+            stats: HttpStats::default(),
         }))
     }
 }
