@@ -578,6 +578,35 @@ impl EventBatchBuilder {
         self.ts.is_empty()
     }
 
+    /// The packet columns of a service's record (a session or HTTP event): its kind and
+    /// addresses; the IP-level fields are the transport's, not the event's.
+    fn push_service_row(
+        &mut self,
+        kind: &'static str,
+        (src, sport): (std::net::IpAddr, u16),
+        (dst, dport): (std::net::IpAddr, u16),
+    ) {
+        self.kind.push(Some(kind));
+        self.proto.push(None);
+        self.proto_name.push(None);
+        self.src.push_ip(src);
+        self.sport.push(Some(sport));
+        self.dst.push_ip(dst);
+        self.dport.push(Some(dport));
+        for c in [
+            &mut self.icmp_type,
+            &mut self.icmp_code,
+            &mut self.tcp_flags,
+        ] {
+            c.push(None);
+        }
+        self.ip_len.push(None);
+        self.rx_bytes.push(None);
+        self.tx_bytes.push(None);
+        self.os.push(None);
+        self.remark.push(None);
+    }
+
     /// Appends one event.
     pub fn append(&mut self, ev: &Event) {
         let rows_before = self.ts.len();
@@ -613,51 +642,13 @@ impl EventBatchBuilder {
                 c.head.push(Some(&d.head));
             }
             Event::Session(s) => {
-                self.kind.push(Some("session"));
-                // The IP protocol is the service's transport, not part of the event.
-                self.proto.push(None);
-                self.proto_name.push(None);
-                self.src.push_ip(s.src);
-                self.sport.push(Some(s.sport));
-                self.dst.push_ip(s.dst);
-                self.dport.push(Some(s.dport));
-                for c in [
-                    &mut self.icmp_type,
-                    &mut self.icmp_code,
-                    &mut self.tcp_flags,
-                ] {
-                    c.push(None);
-                }
-                self.ip_len.push(None);
-                self.rx_bytes.push(None);
-                self.tx_bytes.push(None);
-                self.os.push(None);
-                self.remark.push(None);
+                self.push_service_row("session", (s.src, s.sport), (s.dst, s.dport));
                 self.session
                     .get_or_insert_with(|| SessionCols::new(rows_before))
                     .push(s);
             }
             Event::Http(h) => {
-                self.kind.push(Some("http"));
-                // As for a session event: the transport is the service's.
-                self.proto.push(None);
-                self.proto_name.push(None);
-                self.src.push_ip(h.src);
-                self.sport.push(Some(h.sport));
-                self.dst.push_ip(h.dst);
-                self.dport.push(Some(h.dport));
-                for c in [
-                    &mut self.icmp_type,
-                    &mut self.icmp_code,
-                    &mut self.tcp_flags,
-                ] {
-                    c.push(None);
-                }
-                self.ip_len.push(None);
-                self.rx_bytes.push(None);
-                self.tx_bytes.push(None);
-                self.os.push(None);
-                self.remark.push(None);
+                self.push_service_row("http", (h.src, h.sport), (h.dst, h.dport));
                 self.session
                     .get_or_insert_with(|| SessionCols::new(rows_before))
                     .push_http(h);

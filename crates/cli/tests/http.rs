@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{enter, have, json_log, text, tun_sensor, Netns};
+use common::{enter, have, json_log, text, Netns};
 
 const CONFIG: &str = "sensor_id = \"t\"\nprefixes = [\"198.51.100.0/24\"]\n\
     [templates.t]\npersonality = \"linux-2.6\"\ntcp = \"reset\"\nprofile = \"router\"\n\
@@ -132,21 +132,7 @@ fn real_clients_and_exploits_on_both_transports() {
         return;
     };
     let ns = netns.0.clone();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("sensor.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
-    let logs = dir.path().join("logs");
-    let sensor = tun_sensor(
-        &ns,
-        "hsht0",
-        &[
-            "--keep-root".as_ref(),
-            "--config".as_ref(),
-            cfg.as_os_str(),
-            "--log-dir".as_ref(),
-            logs.as_os_str(),
-        ],
-    );
+    let (sensor, _dir, logs) = common::tun_sensor_with(&ns, "hsht0", CONFIG);
     let curl = |url: &str| -> String {
         let out = Command::new("ip")
             .args(["netns", "exec", &ns, "curl", "-si", "--max-time", "5", url])

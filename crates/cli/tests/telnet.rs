@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{enter, have, honeyd_log, json_log, text, tun_sensor, Netns};
+use common::{enter, have, honeyd_log, json_log, text, Netns};
 use honeyscope_services::capture::sha256_hex;
 use honeyscope_services::elf::{self, Arch};
 use honeyscope_services::telnet::bot::{self, Bot, Pace};
@@ -74,21 +74,7 @@ fn mirai_dialogs_on_both_transports() {
         return;
     };
     let ns = netns.0.clone();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("sensor.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
-    let logs = dir.path().join("logs");
-    let sensor = tun_sensor(
-        &ns,
-        "hstn0",
-        &[
-            "--keep-root".as_ref(),
-            "--config".as_ref(),
-            cfg.as_os_str(),
-            "--log-dir".as_ref(),
-            logs.as_os_str(),
-        ],
-    );
+    let (sensor, _dir, logs) = common::tun_sensor_with(&ns, "hstn0", CONFIG);
     let d = dropper();
     let d2 = d.clone();
     let ns2 = ns.clone();

@@ -40,21 +40,7 @@ fn curl_nc_and_telnet_reach_the_echo_service_on_both_transports() {
         return;
     };
     let ns = netns.0.clone();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("sensor.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
-    let logs = dir.path().join("logs");
-    let sensor = tun_sensor(
-        &ns,
-        "hstr0",
-        &[
-            "--keep-root".as_ref(),
-            "--config".as_ref(),
-            cfg.as_os_str(),
-            "--log-dir".as_ref(),
-            logs.as_os_str(),
-        ],
-    );
+    let (sensor, _dir, logs) = common::tun_sensor_with(&ns, "hstr0", CONFIG);
     // The listener is bound before the device is routed, so it is up by now.
     for (host, port) in [("198.51.100.7", 7), ("127.0.0.1", 2007)] {
         let nc = run(

@@ -225,6 +225,32 @@ pub fn tun_sensor(ns: &str, dev: &str, args: &[&std::ffi::OsStr]) -> Killed {
     panic!("the sensor did not route 198.51.100.0/24 to {dev}");
 }
 
+/// A sensor on TUN device `dev` in namespace `ns` with config `toml`, logging into a
+/// temporary directory: the sensor, the directory (kept while the test runs), the log
+/// directory.
+pub fn tun_sensor_with(
+    ns: &str,
+    dev: &str,
+    toml: &str,
+) -> (Killed, tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("sensor.toml");
+    std::fs::write(&cfg, toml).unwrap();
+    let logs = dir.path().join("logs");
+    let sensor = tun_sensor(
+        ns,
+        dev,
+        &[
+            "--keep-root".as_ref(),
+            "--config".as_ref(),
+            cfg.as_os_str(),
+            "--log-dir".as_ref(),
+            logs.as_os_str(),
+        ],
+    );
+    (sensor, dir, logs)
+}
+
 impl Drop for Killed {
     fn drop(&mut self) {
         let _ = self.0.kill();

@@ -203,6 +203,16 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// Waits for a login prompt and a password prompt as Mirai does, answering each.
+pub fn login<S: Read + Write>(bot: &mut Bot<S>, user: &str, pass: &str) -> io::Result<()> {
+    bot.expect_any(&[b"ogin", b"enter", b"sername"])?;
+    bot.expect_any(&[b":", b">"])?;
+    bot.send(user.as_bytes())?;
+    bot.expect(b"assword")?;
+    bot.expect_any(&[b":", b">"])?;
+    bot.send(pass.as_bytes())
+}
+
 /// What a scanner's dialog found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scanned {
@@ -220,12 +230,7 @@ pub fn scan<S: Read + Write>(
     pass: &str,
     token: &str,
 ) -> io::Result<Scanned> {
-    bot.expect_any(&[b"ogin", b"enter", b"sername"])?;
-    bot.expect_any(&[b":", b">"])?;
-    bot.send(user.as_bytes())?;
-    bot.expect(b"assword")?;
-    bot.expect_any(&[b":", b">"])?;
-    bot.send(pass.as_bytes())?;
+    login(bot, user, pass)?;
     for w in ["enable", "system", "shell", "sh"] {
         bot.send(w.as_bytes())?;
     }
@@ -268,12 +273,7 @@ pub fn load<S: Read + Write>(
     let answer = answer.as_bytes();
     let query = format!("/bin/busybox {token}");
     let mut out = Loaded::default();
-    bot.expect_any(&[b"ogin", b"enter", b"sername"])?;
-    bot.expect_any(&[b":", b">"])?;
-    bot.send(user.as_bytes())?;
-    bot.expect(b"assword")?;
-    bot.expect_any(&[b":", b">"])?;
-    bot.send(pass.as_bytes())?;
+    login(bot, user, pass)?;
     bot.expect_any(&[b"#", b"$", b">", b"%"])?;
     bot.send_together(&[b"enable", b"system", b"shell", b"sh"])?;
     bot.send(query.as_bytes())?;
