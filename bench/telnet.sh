@@ -4,7 +4,8 @@
 #   sudo bench/telnet.sh [SESSIONS] [ACTIVE] [COMMANDS] [COWRIE_SESSIONS] [COWRIE_ACTIVE]
 #   (defaults 10000, 1000, 20, 1000, 1000; TUN=0 skips the run on claimed addresses,
 #   COWRIE=0 skips Cowrie; THINK_MS=100 makes each active session pause 100 ms between a
-#   prompt and its next command instead of sending it at once)
+#   prompt and its next command instead of sending it at once; PIN=1 runs the server on
+#   CPU 1 and the client on CPU 0, so neither steals the other's core)
 #
 # The client is crates/services/examples/telnet_load.rs: it logs SESSIONS sessions in
 # (user root, password x, answering negotiation by refusing every option), holds them
@@ -61,6 +62,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# PIN=1: the server on CPU 1, the client on CPU 0.
+pin_server=()
+pin_client=()
+if [ "${PIN:-0}" = 1 ]; then
+  pin_server=(taskset -c 1)
+  pin_client=(taskset -c 0)
+fi
+
 # Resident memory (VmRSS) and proportional set size (Pss), in KB.
 mem() { echo "$(awk '/^VmRSS/ {print $2}' "/proc/$1/status") $(awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup")"; }
 
@@ -76,7 +85,7 @@ measure() {
   local before
   before=$(mem "$pid")
   mkfifo "$ctl"
-  "${run[@]}" "$load" "$addrs" --sessions "$sessions" --active "$active" --commands "$k" \
+  "${pin_client[@]}" "${run[@]}" "$load" "$addrs" --sessions "$sessions" --active "$active" --commands "$k" \
     --concurrency 100 --think "${THINK_MS:-0}" <"$ctl" >"$out" 2> >(sed "s/^/  [$label] /" >&2) &
   local client=$!
   exec 3>"$ctl"
@@ -113,7 +122,7 @@ profile = "dvr"
 sessions = $((n + 100))
 session_idle_secs = 600
 TOML
-"$bin" sense --config "$work/listen.toml" --tz UTC --keep-root --log-dir "$work/logs-listen" \
+"${pin_server[@]}" "$bin" sense --config "$work/listen.toml" --tz UTC --keep-root --log-dir "$work/logs-listen" \
   2>"$work/err-listen" &
 server=$!
 for _ in $(seq 100); do grep -q "listening on" "$work/err-listen" && break; sleep 0.1; done
@@ -139,7 +148,7 @@ profile = "dvr"
 sessions = $((n + 100))
 session_idle_secs = 600
 TOML
-  ip netns exec "$ns" "$bin" sense --tun hstl1 --route --tz UTC --keep-root \
+  "${pin_server[@]}" ip netns exec "$ns" "$bin" sense --tun hstl1 --route --tz UTC --keep-root \
     --config "$work/tun.toml" --log-dir "$work/logs-tun" 2>"$work/err-tun" &
   server=$!
   for _ in $(seq 100); do ip -n "$ns" route show 198.51.100.0/24 | grep -q hstl1 && break; sleep 0.05; done
