@@ -80,6 +80,14 @@ pub fn push_ip(out: &mut String, ip: IpAddr) {
 /// fields of session events and HTTP requests ([`crate::SessionEvent`],
 /// [`crate::HttpEvent`]); a payload head escapes all non-ASCII.
 pub fn push_escaped(out: &mut String, bytes: &[u8]) {
+    // Most of what clients send (header names and values, paths) is printable ASCII.
+    if bytes
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && b != b'\\')
+    {
+        push_ascii(out, bytes);
+        return;
+    }
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let hex = |out: &mut String, b: u8| {
         out.push_str("\\x");

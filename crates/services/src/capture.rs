@@ -114,10 +114,13 @@ pub fn download_fields(e: &mut SessionEvent, req: &crate::shell::download::Reque
 
 /// SHA-256 as lowercase hex.
 pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(64);
+    for b in Sha256::digest(data) {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    s
 }
 
 /// The IPv4 addresses and ports a dropper embeds for its download server: `struct

@@ -164,8 +164,16 @@ impl Conn {
         if self.buf.is_empty() {
             return Step::Need;
         }
-        let mut headers = vec![httparse::EMPTY_HEADER; self.limits.max_headers];
-        let mut req = httparse::Request::new(&mut headers);
+        // The usual number of header slots lives on the stack: no allocation per request.
+        let mut stack = [httparse::EMPTY_HEADER; 64];
+        let mut heap = Vec::new();
+        let headers: &mut [httparse::Header<'_>] = if self.limits.max_headers <= stack.len() {
+            &mut stack[..self.limits.max_headers]
+        } else {
+            heap.resize(self.limits.max_headers, httparse::EMPTY_HEADER);
+            &mut heap
+        };
+        let mut req = httparse::Request::new(headers);
         let head = match req.parse(&self.buf) {
             Ok(httparse::Status::Complete(n)) if n <= self.limits.max_header => n,
             Ok(httparse::Status::Complete(_)) => return self.refuse(431, "header too large"),

@@ -3,7 +3,7 @@
 //! ([`respond`]), looks for an IoT exploit in it ([`Signatures::inspect`]), and records
 //! the request and every download the exploit names.
 
-use std::io;
+use std::io::{self, Write as _};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -182,19 +182,23 @@ fn write_page(
         Some(_) => b"<html><body><h1>401 Unauthorized</h1></body></html>\n",
         None => &page.body,
     };
-    out.extend_from_slice(format!("HTTP/1.1 {status} {}\r\n", reason(status)).as_bytes());
+    // Written in place: a response costs no allocation of its own.
+    let _ = write!(out, "HTTP/1.1 {status} {}\r\n", reason(status));
     if let Some(server) = &p.web.server {
-        out.extend_from_slice(format!("Server: {server}\r\n").as_bytes());
+        let _ = write!(out, "Server: {server}\r\n");
     }
     let content_type = if realm.is_some() {
         "text/html"
     } else {
         &page.content_type
     };
-    out.extend_from_slice(format!("Content-Type: {content_type}\r\n").as_bytes());
-    out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+    let _ = write!(
+        out,
+        "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     if let Some(r) = realm {
-        out.extend_from_slice(format!("WWW-Authenticate: Basic realm=\"{r}\"\r\n").as_bytes());
+        let _ = write!(out, "WWW-Authenticate: Basic realm=\"{r}\"\r\n");
     }
     let page_headers = if realm.is_some() {
         &[][..]
@@ -202,7 +206,7 @@ fn write_page(
         &page.headers[..]
     };
     for (n, v) in p.web.headers.iter().chain(page_headers) {
-        out.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+        let _ = write!(out, "{n}: {v}\r\n");
     }
     out.extend_from_slice(if close {
         b"Connection: close\r\n\r\n"
