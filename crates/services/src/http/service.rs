@@ -84,12 +84,23 @@ where
         };
         let n = match within(wait, stream.read(&mut buf)).await {
             Ok(0) | Err(_) if conn.partial() => {
-                // The client stalled or left halfway through a request: say so.
+                // The client stalled or left halfway through a request: a 408 in the
+                // device's style (if it still listens), and the event.
                 let r = Refusal {
                     status: 408,
                     why: "request incomplete (client too slow or gone)",
                 };
-                record_refusal(&svc, &id, &info, &device.profile, r, 0);
+                let page = &device.profile.web.bad_request;
+                write_page(&device.profile, page, 408, None, false, true, &mut out);
+                let sent = within(limits, stream.write_all(&out)).await.is_ok();
+                record_refusal(
+                    &svc,
+                    &id,
+                    &info,
+                    &device.profile,
+                    r,
+                    if sent { 408 } else { 0 },
+                );
                 return Ok(());
             }
             Ok(0) => return Ok(()),
