@@ -5,7 +5,9 @@
 #   (defaults 10000, 1000, 20, 1000, 1000; TUN=0 skips the run on claimed addresses,
 #   COWRIE=0 skips Cowrie; THINK_MS=100 makes each active session pause 100 ms between a
 #   prompt and its next command instead of sending it at once; PIN=1 runs the server on
-#   CPU 1 and the client on CPU 0, so neither steals the other's core)
+#   CPU 1 and the client on CPU 0 at a lower priority (CLIENT_THREADS=N sets its threads): on loopback the
+#   client's CPU also runs the kernel's receive path for the server's packets, and a busy
+#   client starves it, which shows up as the server's tail)
 #
 # The client is crates/services/examples/telnet_load.rs: it logs SESSIONS sessions in
 # (user root, password x, answering negotiation by refusing every option), holds them
@@ -67,8 +69,11 @@ pin_server=()
 pin_client=()
 if [ "${PIN:-0}" = 1 ]; then
   pin_server=(taskset -c 1)
-  pin_client=(taskset -c 0)
+  pin_client=(taskset -c 0 nice -n 10)
 fi
+
+client_threads=()
+[ -n "${CLIENT_THREADS:-}" ] && client_threads=(--threads "$CLIENT_THREADS")
 
 # Resident memory (VmRSS) and proportional set size (Pss), in KB.
 mem() { echo "$(awk '/^VmRSS/ {print $2}' "/proc/$1/status") $(awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup")"; }
@@ -86,7 +91,7 @@ measure() {
   before=$(mem "$pid")
   mkfifo "$ctl"
   "${pin_client[@]}" "${run[@]}" "$load" "$addrs" --sessions "$sessions" --active "$active" --commands "$k" \
-    --concurrency 100 --think "${THINK_MS:-0}" <"$ctl" >"$out" 2> >(sed "s/^/  [$label] /" >&2) &
+    --concurrency 100 --think "${THINK_MS:-0}" "${client_threads[@]}" <"$ctl" >"$out" 2> >(sed "s/^/  [$label] /" >&2) &
   local client=$!
   exec 3>"$ctl"
   for _ in $(seq 9000); do

@@ -103,6 +103,10 @@ enum Command {
         /// Print it all at once, without pauses.
         #[arg(long)]
         instant: bool,
+        /// Pass the terminal's control strings through (OSC, DCS, …): by default they are
+        /// left out, since the attacker wrote them.
+        #[arg(long)]
+        raw: bool,
     },
     /// Load inputs into a Parquet store, partitioned by day; each input is stored once.
     ///
@@ -319,7 +323,8 @@ fn main() -> ExitCode {
             speed,
             max_idle,
             instant,
-        } => replay::run(&session, &dir, speed, max_idle, instant),
+            raw,
+        } => replay::run(&session, &dir, speed, max_idle, instant, raw),
         Command::Config(ConfigCommand::ImportHoneyd { file }) => sense::import_honeyd(&file),
         Command::Fingerprint {
             captures,

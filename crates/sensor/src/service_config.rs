@@ -16,7 +16,8 @@
 //! transcripts = true               # asciicast per session under <data_dir>/sessions
 //!
 //! [http]
-//! max_body = 1048576               # and max_header, max_requests, header_secs, keep_alive_secs
+//! max_body = 1048576               # and max_header, max_requests, header_secs, keep_alive_secs,
+//!                                  # connection_secs
 //! signatures = "my-exploits.toml"  # more exploit signatures, besides the built-in ones
 //!
 //! [fetch]                          # absent: nothing is ever fetched, by any service
@@ -71,6 +72,7 @@ pub(crate) struct RawHttp {
     max_requests: Option<u32>,
     header_secs: Option<u64>,
     keep_alive_secs: Option<u64>,
+    connection_secs: Option<u64>,
     signatures: Option<String>,
 }
 
@@ -224,6 +226,10 @@ impl HttpSettings {
                 .keep_alive_secs
                 .unwrap_or(d.keep_alive_secs)
                 .clamp(1, 3600),
+            connection_secs: raw
+                .connection_secs
+                .unwrap_or(d.connection_secs)
+                .clamp(1, 86_400),
         };
         let mut signatures = Signatures::builtin().clone();
         if let Some(path) = &raw.signatures {

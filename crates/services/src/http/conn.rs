@@ -17,10 +17,13 @@ pub struct HttpLimits {
     pub max_body: usize,
     /// Requests on one connection; the last is answered with `Connection: close`.
     pub max_requests: u32,
-    /// Seconds a client may take to send a request's head once it started (slow clients).
+    /// Seconds a client may take to send a whole request once its first byte came (slow
+    /// clients).
     pub header_secs: u64,
-    /// Seconds an idle keep-alive connection stays open.
+    /// Seconds an idle keep-alive connection stays open after its last answer.
     pub keep_alive_secs: u64,
+    /// Seconds a connection may last in all.
+    pub connection_secs: u64,
 }
 
 impl Default for HttpLimits {
@@ -32,6 +35,7 @@ impl Default for HttpLimits {
             max_requests: 100,
             header_secs: 10,
             keep_alive_secs: 15,
+            connection_secs: 300,
         }
     }
 }
@@ -125,6 +129,33 @@ pub struct Conn {
     buf: Vec<u8>,
     limits: HttpLimits,
     failed: bool,
+    /// A request whose head is parsed, waiting for its body: the head is not parsed
+    /// again, and a chunked body resumes where it stopped.
+    pending: Option<Pending>,
+}
+
+/// A parsed head and how far its body has come.
+#[derive(Debug)]
+struct Pending {
+    req: Request,
+    /// Bytes of `buf` the head took.
+    head: usize,
+    body: Framing,
+}
+
+/// How a body is framed, and its progress.
+#[derive(Debug)]
+enum Framing {
+    Length(usize),
+    Chunked(Chunking),
+}
+
+/// Where a chunked body's reading stands, in bytes after the head.
+#[derive(Debug, Default)]
+struct Chunking {
+    at: usize,
+    /// Past the last chunk: reading trailers.
+    trailers: bool,
 }
 
 impl Conn {
@@ -134,12 +165,15 @@ impl Conn {
             buf: Vec::new(),
             limits,
             failed: false,
+            pending: None,
         }
     }
 
-    /// Takes bytes from the client.
+    /// Takes bytes from the client. Past a request's bounds (head, body, chunk framing)
+    /// nothing more is kept: [`Conn::next_step`] refuses it.
     pub fn feed(&mut self, data: &[u8]) {
-        if !self.failed {
+        let bound = self.limits.max_header + self.limits.max_body + CHUNK_SLACK;
+        if !self.failed && self.buf.len() <= bound {
             self.buf.extend_from_slice(data);
         }
     }
@@ -153,6 +187,12 @@ impl Conn {
     pub fn next_step(&mut self) -> Step {
         if self.failed {
             return Step::Need;
+        }
+        if self.buf.len() > self.limits.max_header + self.limits.max_body + CHUNK_SLACK {
+            return self.refuse(413, "request too large");
+        }
+        if self.pending.is_some() {
+            return self.body();
         }
         // Blank lines between pipelined requests are allowed (RFC 9112 §2.2).
         let blank = self
@@ -185,7 +225,7 @@ impl Conn {
             Err(httparse::Error::Version) => return self.refuse(505, "bad HTTP version"),
             Err(_) => return self.refuse(400, "malformed request"),
         };
-        let mut r = Request {
+        let r = Request {
             method: req.method.unwrap_or_default().as_bytes().to_vec(),
             target: req.path.unwrap_or_default().as_bytes().to_vec(),
             minor: req.version.unwrap_or(1),
@@ -196,45 +236,57 @@ impl Conn {
                 .collect(),
             body: Vec::new(),
         };
-        let chunked = r
-            .header("transfer-encoding")
-            .is_some_and(|v| v.to_ascii_lowercase().windows(7).any(|w| w == b"chunked"));
-        let length = r.header("content-length");
-        let consumed = match (chunked, length) {
-            (true, Some(_)) => return self.refuse(400, "both Content-Length and chunked"),
-            (true, None) => match dechunk(&self.buf[head..], self.limits.max_body) {
-                Chunks::Need => return Step::Need,
-                Chunks::Bad => return self.refuse(400, "bad chunked body"),
-                Chunks::TooLarge => return self.refuse(413, "body too large"),
-                Chunks::Done(body, used) => {
-                    r.body = body;
-                    head + used
-                }
-            },
-            (false, Some(v)) => {
-                let Some(n) = std::str::from_utf8(v)
-                    .ok()
-                    .and_then(|s| s.trim().parse::<usize>().ok())
-                else {
-                    return self.refuse(400, "bad Content-Length");
-                };
-                if n > self.limits.max_body {
-                    return self.refuse(413, "body too large");
-                }
-                if self.buf.len() < head + n {
+        let body = match framing(&r) {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                self.buf.drain(..head);
+                return Step::Request(r);
+            }
+            Err(refusal) => return self.refuse(refusal.status, refusal.why),
+        };
+        if let Framing::Length(n) = body {
+            if n > self.limits.max_body {
+                return self.refuse(413, "body too large");
+            }
+        }
+        self.pending = Some(Pending { req: r, head, body });
+        self.body()
+    }
+
+    /// Reads the pending request's body as far as it has come.
+    fn body(&mut self) -> Step {
+        let Some(mut p) = self.pending.take() else {
+            return Step::Need;
+        };
+        let consumed = match &mut p.body {
+            Framing::Length(n) => {
+                if self.buf.len() < p.head + *n {
+                    self.pending = Some(p);
                     return Step::Need;
                 }
-                r.body = self.buf[head..head + n].to_vec();
-                head + n
+                p.req.body = self.buf[p.head..p.head + *n].to_vec();
+                p.head + *n
             }
-            (false, None) => head,
+            Framing::Chunked(state) => {
+                let data = &self.buf[p.head..];
+                match dechunk(data, state, &mut p.req.body, &self.limits) {
+                    Chunks::Need => {
+                        self.pending = Some(p);
+                        return Step::Need;
+                    }
+                    Chunks::Bad => return self.refuse(400, "bad chunked body"),
+                    Chunks::TooLarge => return self.refuse(413, "body too large"),
+                    Chunks::Done => p.head + state.at,
+                }
+            }
         };
         self.buf.drain(..consumed);
-        Step::Request(r)
+        Step::Request(p.req)
     }
 
     fn refuse(&mut self, status: u16, why: &'static str) -> Step {
         self.failed = true;
+        self.pending = None;
         self.buf = Vec::new();
         Step::Refuse(Refusal { status, why })
     }
@@ -244,54 +296,106 @@ enum Chunks {
     Need,
     Bad,
     TooLarge,
-    /// The body and the bytes it took, trailers included.
-    Done(Vec<u8>, usize),
+    Done,
 }
 
-/// A chunked body at the start of `data` (RFC 9112 §7.1), at most `max` bytes of it.
-fn dechunk(data: &[u8], max: usize) -> Chunks {
-    let mut body = Vec::new();
-    let mut at = 0;
+/// Bytes beyond head and body a chunked request may take in framing: chunk-size lines,
+/// extensions, trailers.
+const CHUNK_SLACK: usize = 64 * 1024;
+
+/// The body framing a head asks for, strictly: one `Content-Length` of digits (repeats
+/// must agree), or `Transfer-Encoding` ending in `chunked` and nothing else; both, or any
+/// other coding, is refused, so a body can never be read as the next request.
+fn framing(r: &Request) -> Result<Option<Framing>, Refusal> {
+    let bad = |why| Refusal { status: 400, why };
+    let mut length: Option<usize> = None;
+    let mut codings: Vec<Vec<u8>> = Vec::new();
+    for (name, value) in &r.headers {
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let v = value.trim_ascii();
+            if v.is_empty() || v.len() > 18 || !v.iter().all(u8::is_ascii_digit) {
+                return Err(bad("bad Content-Length"));
+            }
+            let n = v.iter().fold(0usize, |n, d| n * 10 + usize::from(d - b'0'));
+            if length.is_some_and(|l| l != n) {
+                return Err(bad("Content-Lengths that differ"));
+            }
+            length = Some(n);
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            for c in value.split(|&b| b == b',') {
+                let c = c.trim_ascii();
+                if !c.is_empty() {
+                    codings.push(c.to_ascii_lowercase());
+                }
+            }
+        }
+    }
+    match (length, codings.is_empty()) {
+        (Some(_), false) => Err(bad("both Content-Length and Transfer-Encoding")),
+        (Some(0) | None, true) => Ok(None),
+        (Some(n), true) => Ok(Some(Framing::Length(n))),
+        (None, false) if codings.iter().all(|c| c == b"chunked") && codings.len() == 1 => {
+            Ok(Some(Framing::Chunked(Chunking::default())))
+        }
+        (None, false) => Err(Refusal {
+            status: 501,
+            why: "a transfer coding other than chunked",
+        }),
+    }
+}
+
+/// Reads a chunked body (RFC 9112 §7.1) from `data` (the bytes after the head), from
+/// where `state` stopped, into `body`, within the limits.
+fn dechunk(data: &[u8], state: &mut Chunking, body: &mut Vec<u8>, limits: &HttpLimits) -> Chunks {
     loop {
-        let Some(eol) = find_crlf(&data[at..]) else {
-            return if data.len() - at > 1024 {
+        let rest = &data[state.at..];
+        let Some(eol) = find_crlf(rest) else {
+            // A size line or trailer that never ends.
+            return if rest.len() > 1024 {
                 Chunks::Bad
             } else {
                 Chunks::Need
             };
         };
-        let line = &data[at..at + eol];
-        let hex = line.split(|&b| b == b';').next().unwrap_or_default();
-        let Some(size) = std::str::from_utf8(hex)
-            .ok()
-            .and_then(|s| usize::from_str_radix(s.trim(), 16).ok())
-        else {
-            return Chunks::Bad;
-        };
-        at += eol + 2;
-        if size == 0 {
-            // Trailers, up to an empty line.
-            loop {
-                let Some(eol) = find_crlf(&data[at..]) else {
-                    return Chunks::Need;
-                };
-                at += eol + 2;
-                if eol == 0 {
-                    return Chunks::Done(body, at);
-                }
+        if state.trailers {
+            state.at += eol + 2;
+            if eol == 0 {
+                return Chunks::Done;
             }
+            if state.at > limits.max_header + CHUNK_SLACK + body.len() {
+                return Chunks::TooLarge;
+            }
+            continue;
         }
-        if body.len().saturating_add(size) > max {
+        let line = &rest[..eol];
+        let hex = line
+            .split(|&b| b == b';')
+            .next()
+            .unwrap_or_default()
+            .trim_ascii();
+        if hex.is_empty() || hex.len() > 15 || !hex.iter().all(u8::is_ascii_hexdigit) {
+            return Chunks::Bad;
+        }
+        let size = hex.iter().fold(0usize, |n, &d| {
+            n * 16 + (d as char).to_digit(16).unwrap_or(0) as usize
+        });
+        if size == 0 {
+            state.at += eol + 2;
+            state.trailers = true;
+            continue;
+        }
+        if body.len().saturating_add(size) > limits.max_body {
             return Chunks::TooLarge;
         }
-        if data.len() < at + size + 2 {
+        let start = eol + 2;
+        if rest.len() < start + size + 2 {
             return Chunks::Need;
         }
-        body.extend_from_slice(&data[at..at + size]);
-        if &data[at + size..at + size + 2] != b"\r\n" {
+        if &rest[start + size..start + size + 2] != b"\r\n" {
             return Chunks::Bad;
         }
-        at += size + 2;
+        body.extend_from_slice(&rest[start..start + size]);
+        state.at += start + size + 2;
     }
 }
 
@@ -345,8 +449,27 @@ mod tests {
 
     #[test]
     fn refusals() {
-        let cases: [(&[u8], u16); 6] = [
+        let cases: [(&[u8], u16); 12] = [
             (b"GARBAGE\x01\r\n\r\n", 400),
+            // Framing a body could be read around: refused, never guessed.
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: 0\r\nContent-Length: 27\r\n\r\n",
+                400,
+            ),
+            (b"POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n", 400),
+            (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+                501,
+            ),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: xchunked\r\n\r\n",
+                501,
+            ),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
+                501,
+            ),
             (b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", 400),
             (b"GET / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", 413),
             (
@@ -374,6 +497,33 @@ mod tests {
         let mut c = Conn::new(HttpLimits::default());
         c.feed(&vec![b'a'; 20_000]);
         assert!(matches!(c.next_step(), Step::Refuse(r) if r.status == 431 || r.status == 400));
+        // Trailers that never end: bounded, then refused; what is kept stays bounded.
+        let limits = HttpLimits::default();
+        let mut c = Conn::new(limits);
+        c.feed(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n");
+        assert_eq!(c.next_step(), Step::Need);
+        let mut refused = false;
+        for _ in 0..2000 {
+            c.feed(&[b'a'; 4096]);
+            if let Step::Refuse(r) = c.next_step() {
+                assert!(r.status == 400 || r.status == 413);
+                refused = true;
+                break;
+            }
+        }
+        assert!(refused);
+        // A body arriving in many small reads is read once, not again from its start.
+        let mut c = Conn::new(limits);
+        c.feed(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for _ in 0..1000 {
+            c.feed(b"3\r\nabc\r\n");
+            assert_eq!(c.next_step(), Step::Need);
+        }
+        c.feed(b"0\r\n\r\n");
+        let Step::Request(r) = c.next_step() else {
+            panic!()
+        };
+        assert_eq!(r.body.len(), 3000);
     }
 
     #[test]

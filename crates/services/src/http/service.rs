@@ -6,7 +6,7 @@
 use std::io::{self, Write as _};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use honeyscope_event::text::escape_bytes as text;
 use honeyscope_event::{Event, HttpEvent, SessionEvent, SessionEventId, Timestamp};
@@ -53,6 +53,9 @@ pub struct HttpStats {
 const MAX_LOGGED_HEADERS: usize = 64;
 /// Bytes of a header value kept in the event.
 const MAX_LOGGED_VALUE: usize = 1024;
+/// Download events (and fetches) per request at most.
+const DOWNLOADS_PER_REQUEST: usize = 8;
+
 /// Bytes of a body kept (escaped) in the event.
 const BODY_HEAD: usize = 256;
 
@@ -72,15 +75,24 @@ where
     let mut buf = vec![0u8; 4096];
     let mut served = 0u32;
     let mut out = Vec::new();
+    // Deadlines, not per-read timers, so a byte every few seconds buys nothing: a started
+    // request must be whole `header_secs` after its first byte; an idle connection closes
+    // `keep_alive_secs` after its last answer (blank lines do not count); no connection
+    // outlives `connection_secs`.
+    let opened = Instant::now();
+    let mut last_answer = opened;
+    let mut request_started: Option<Instant> = None;
+    let l = svc.limits;
     loop {
-        // A started request has the header timer; an idle connection the keep-alive one.
-        let secs = if conn.partial() {
-            svc.limits.header_secs
-        } else {
-            svc.limits.keep_alive_secs
-        };
+        let deadline = match request_started {
+            Some(t) => t + Duration::from_secs(l.header_secs),
+            None => last_answer + Duration::from_secs(l.keep_alive_secs),
+        }
+        .min(opened + Duration::from_secs(l.connection_secs));
         let wait = Limits {
-            idle: limits.idle.min(Duration::from_secs(secs)),
+            idle: limits
+                .idle
+                .min(deadline.saturating_duration_since(Instant::now())),
         };
         let n = match within(wait, stream.read(&mut buf)).await {
             Ok(0) | Err(_) if conn.partial() => {
@@ -109,6 +121,9 @@ where
             Err(e) => return Err(e),
         };
         conn.feed(&buf[..n]);
+        if conn.partial() {
+            request_started.get_or_insert_with(Instant::now);
+        }
         let mut close = false;
         loop {
             match conn.next_step() {
@@ -123,6 +138,8 @@ where
                 }
                 Step::Request(req) => {
                     served += 1;
+                    last_answer = Instant::now();
+                    request_started = conn.partial().then_some(last_answer);
                     let last = served >= svc.limits.max_requests || !req.keep_alive();
                     let status = respond(&device.profile, &req, last, &mut out);
                     let finding = svc.signatures.inspect(&exploit::Request {
@@ -319,7 +336,15 @@ fn record_refusal(
 
 /// A download event for each URL the exploit names, fetching it first when allowed.
 async fn downloads(svc: &HttpService, id: &str, info: &ConnInfo, p: &Profile, finding: &Finding) {
+    // Each URL once, and few of them: a request may name many, and the fetch (when it is
+    // on) holds the connection.
+    let mut seen: Vec<String> = Vec::new();
     for req in &finding.downloads {
+        let url = req.url.to_string();
+        if seen.contains(&url) || seen.len() >= DOWNLOADS_PER_REQUEST {
+            continue;
+        }
+        seen.push(url);
         svc.stats.downloads.fetch_add(1, Ordering::Relaxed);
         let time = Timestamp::from_micros(now_us()).unwrap_or_default();
         let fetched = match &svc.fetcher {

@@ -275,8 +275,12 @@ impl Shell {
     }
 
     /// The URLs a line will ask to download, as far as they can be known before it runs
-    /// (words without expansions), so the operator's fetcher can get them first.
+    /// (words without expansions), so the operator's fetcher can get them first. None
+    /// while the vendor CLI reads the lines: they do not reach the shell.
     pub fn downloads_in(&self, line: &[u8]) -> Vec<Url> {
+        if self.mode == Mode::Cli {
+            return Vec::new();
+        }
         let Ok(script) = parse::parse(line, &parse::Limits::default()) else {
             return Vec::new();
         };
@@ -311,6 +315,8 @@ impl Shell {
         out.extend_from_slice(&io.err);
         events.append(&mut self.events);
         self.event_bytes = 0;
+        // Fetched files the line did not use are not kept for later lines.
+        self.fetched.clear();
         if std::mem::take(&mut self.exit) {
             Flow::Exit
         } else {
@@ -1017,8 +1023,10 @@ impl Shell {
         }
     }
 
-    pub(crate) fn fetched(&self, url: &Url) -> Option<Arc<[u8]>> {
-        self.fetched.get(&url.to_string()).cloned()
+    /// What the fetcher got for `url` before this line ran: taken, so it is held no
+    /// longer than the line.
+    pub(crate) fn fetched(&mut self, url: &Url) -> Option<Arc<[u8]>> {
+        self.fetched.remove(&url.to_string())
     }
 
     pub(crate) fn device(&self) -> &Arc<Device> {

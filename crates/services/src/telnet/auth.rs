@@ -90,8 +90,11 @@ pub struct Auth {
     policy: Policy,
     /// How long a pair that got in is let in again, in microseconds.
     pub remember_us: i64,
-    remembered: HashMap<(Vec<u8>, Vec<u8>), i64>,
+    /// Pairs that got in, by a keyed 128-bit digest of the pair: a table entry costs the
+    /// same whatever a client typed.
+    remembered: HashMap<u128, i64>,
     tries: HashMap<IpAddr, u32>,
+    keys: std::collections::hash_map::RandomState,
 }
 
 impl Auth {
@@ -102,7 +105,22 @@ impl Auth {
             remember_us,
             remembered: HashMap::new(),
             tries: HashMap::new(),
+            keys: std::collections::hash_map::RandomState::new(),
         }
+    }
+
+    /// A pair's digest: two keyed hashes, so that telling two pairs apart does not rest
+    /// on 64 bits.
+    fn digest(&self, user: &[u8], password: &[u8]) -> u128 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let half = |salt: u8| {
+            let mut h = self.keys.build_hasher();
+            salt.hash(&mut h);
+            user.hash(&mut h);
+            password.hash(&mut h);
+            h.finish()
+        };
+        u128::from(half(1)) << 64 | u128::from(half(2))
     }
 
     /// Decides a try of `user` and `password` from `source` at `now_us`.
@@ -113,7 +131,7 @@ impl Auth {
         user: &[u8],
         password: &[u8],
     ) -> Outcome {
-        let pair = (user.to_vec(), password.to_vec());
+        let pair = self.digest(user, password);
         if self
             .remembered
             .get(&pair)

@@ -167,6 +167,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let svc = rec.svc;
+    let mut fetches = 0u32;
     let mut buf = vec![0u8; 2048];
     let mut next = Next::Open;
     loop {
@@ -191,7 +192,14 @@ where
                 c.input(now_us(), &line);
             }
             if let (Some(fetcher), Some(shell)) = (&svc.fetcher, session.shell()) {
-                for url in shell.downloads_in(&line) {
+                let mut urls = shell.downloads_in(&line);
+                urls.dedup_by_key(|u| u.to_string());
+                for url in urls.into_iter().take(FETCHES_PER_LINE) {
+                    // Within the session's fetches and its lifetime.
+                    if fetches >= FETCHES_PER_SESSION || started.elapsed() >= lifetime {
+                        break;
+                    }
+                    fetches += 1;
                     let got = fetcher.fetch(&url).await;
                     let fetched = Fetched {
                         url: url.clone(),
@@ -203,9 +211,7 @@ where
                     if let (Ok(data), Some(shell)) = (&fetched.result, session.shell_mut()) {
                         shell.provide(&url, data.clone());
                     }
-                    if downloads.len() < 64 {
-                        downloads.push(fetched);
-                    }
+                    downloads.push(fetched);
                 }
             }
             let src = rec.info.peer.ip();
@@ -214,6 +220,11 @@ where
                 session.line(&line, now_us(), &mut auth, src, out)
             };
             record(rec, std::mem::take(&mut out.notes), downloads);
+            // Fetched for a command the line did not run (`false && wget …`): still an
+            // outbound fetch, so still an event; then dropped.
+            for f in downloads.drain(..) {
+                unused_fetch(rec, f);
+            }
             if next == Next::Close {
                 break;
             }
@@ -241,6 +252,30 @@ async fn flush<S: AsyncWrite + Unpin>(
         out.wire.clear();
     }
     Ok(())
+}
+
+/// Fetches per line, and per session, at most.
+const FETCHES_PER_LINE: usize = 4;
+const FETCHES_PER_SESSION: u32 = 16;
+
+/// The event of a fetch no command of the line used.
+fn unused_fetch(rec: &Recorded<'_>, f: Fetched) {
+    let id = match &f.result {
+        Ok(_) => SessionEventId::FileDownload,
+        Err(_) => SessionEventId::FileDownloadFailed,
+    };
+    let mut e = rec.event(id);
+    e.url = Some(f.url.to_string().into());
+    e.host = Some(f.url.host.as_str().into());
+    e.port = Some(f.url.port);
+    match f.result {
+        Ok(data) => {
+            describe_file(rec, &mut e, &data);
+            e.message = Some("fetched ahead of the line, which did not use it".into());
+        }
+        Err(why) => e.message = Some(why.into()),
+    }
+    rec.send(e);
 }
 
 /// A download the fetcher tried.

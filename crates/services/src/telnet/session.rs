@@ -21,6 +21,9 @@ use super::lines::Lines;
 use super::protocol::{code, escape, Telnet, TelnetEvent};
 use crate::shell::{Device, Flow, Shell, ShellEvent, ShellLimits};
 
+/// Window sizes and variables noted per session at most.
+pub const MAX_CLIENT_NOTES: u32 = 32;
+
 /// Bounds for one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionLimits {
@@ -130,6 +133,9 @@ pub struct TelnetSession {
     queued: VecDeque<Vec<u8>>,
     /// Lines dropped because too many were waiting.
     pub dropped_lines: u64,
+    client_notes: u32,
+    /// What the client said about itself past [`MAX_CLIENT_NOTES`], not noted.
+    pub client_notes_dropped: u64,
     stage: Stage,
     device: Arc<Device>,
     limits: SessionLimits,
@@ -145,6 +151,8 @@ impl TelnetSession {
             lines: Lines::new(limits.max_line),
             queued: VecDeque::new(),
             dropped_lines: 0,
+            client_notes: 0,
+            client_notes_dropped: 0,
             stage: Stage::User,
             device,
             limits,
@@ -167,19 +175,29 @@ impl TelnetSession {
         self.telnet
             .receive(input, &mut data, &mut out.wire, &mut events);
         for e in events {
-            match e {
+            // What a client says about itself is noted a few times per session, not once
+            // per subnegotiation: a client repeating NAWS must not flood the log.
+            let noted: Vec<Note> = match e {
                 TelnetEvent::WindowSize { width, height } => {
-                    out.notes.push(Note::ClientSize { width, height })
+                    vec![Note::ClientSize { width, height }]
                 }
-                TelnetEvent::TerminalType(t) => out.notes.push(Note::ClientVar {
+                TelnetEvent::TerminalType(t) => vec![Note::ClientVar {
                     name: "TTYPE".into(),
                     value: t,
-                }),
-                TelnetEvent::Environment(vars) => out.notes.extend(
-                    vars.into_iter()
-                        .map(|(name, value)| Note::ClientVar { name, value }),
-                ),
-                _ => {}
+                }],
+                TelnetEvent::Environment(vars) => vars
+                    .into_iter()
+                    .map(|(name, value)| Note::ClientVar { name, value })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for n in noted {
+                if self.client_notes < MAX_CLIENT_NOTES {
+                    self.client_notes += 1;
+                    out.notes.push(n);
+                } else {
+                    self.client_notes_dropped += 1;
+                }
             }
         }
         let mut done = Vec::new();
