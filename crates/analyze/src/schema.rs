@@ -578,17 +578,20 @@ impl EventBatchBuilder {
         self.ts.is_empty()
     }
 
-    /// The packet columns of a service's record (a session or HTTP event): its kind and
-    /// addresses; the IP-level fields are the transport's, not the event's.
-    fn push_service_row(
+    /// The packet columns of a connection's record (a payload, a session or HTTP event):
+    /// its kind, protocol and addresses; no packet-level fields. A service's records carry
+    /// no protocol: it is the transport's, not the event's.
+    fn push_connection_row(
         &mut self,
         kind: &'static str,
+        proto: Option<u8>,
         (src, sport): (std::net::IpAddr, u16),
         (dst, dport): (std::net::IpAddr, u16),
     ) {
         self.kind.push(Some(kind));
-        self.proto.push(None);
-        self.proto_name.push(None);
+        self.proto.push(proto);
+        self.proto_name
+            .push(proto.map(honeyscope_event::proto::name));
         self.src.push_ip(src);
         self.sport.push(Some(sport));
         self.dst.push_ip(dst);
@@ -614,26 +617,12 @@ impl EventBatchBuilder {
         self.sensor.push(ev.sensor().map(|s| &**s));
         match ev {
             Event::Payload(d) => {
-                self.kind.push(Some("payload"));
-                self.proto.push(Some(d.proto));
-                self.proto_name
-                    .push(Some(honeyscope_event::proto::name(d.proto)));
-                self.src.push_ip(d.src);
-                self.sport.push(Some(d.sport));
-                self.dst.push_ip(d.dst);
-                self.dport.push(Some(d.dport));
-                for c in [
-                    &mut self.icmp_type,
-                    &mut self.icmp_code,
-                    &mut self.tcp_flags,
-                ] {
-                    c.push(None);
-                }
-                self.ip_len.push(None);
-                self.rx_bytes.push(None);
-                self.tx_bytes.push(None);
-                self.os.push(None);
-                self.remark.push(None);
+                self.push_connection_row(
+                    "payload",
+                    Some(d.proto),
+                    (d.src, d.sport),
+                    (d.dst, d.dport),
+                );
                 let c = self
                     .payload
                     .get_or_insert_with(|| PayloadCols::new(rows_before));
@@ -642,13 +631,13 @@ impl EventBatchBuilder {
                 c.head.push(Some(&d.head));
             }
             Event::Session(s) => {
-                self.push_service_row("session", (s.src, s.sport), (s.dst, s.dport));
+                self.push_connection_row("session", None, (s.src, s.sport), (s.dst, s.dport));
                 self.session
                     .get_or_insert_with(|| SessionCols::new(rows_before))
                     .push(s);
             }
             Event::Http(h) => {
-                self.push_service_row("http", (h.src, h.sport), (h.dst, h.dport));
+                self.push_connection_row("http", None, (h.src, h.sport), (h.dst, h.dport));
                 self.session
                     .get_or_insert_with(|| SessionCols::new(rows_before))
                     .push_http(h);
