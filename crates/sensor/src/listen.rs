@@ -134,7 +134,7 @@ pub fn serve(
                 };
                 let _ = socket.set_nodelay(true);
                 stats.accepted.fetch_add(1, Ordering::Relaxed);
-                stats.open.fetch_add(1, Ordering::Relaxed);
+                let slot = OpenSlot::take(stats.clone());
                 let reported =
                     SocketAddr::new(local.ip(), b.entry.reported_port.unwrap_or(local.port()));
                 let info = ConnInfo {
@@ -143,7 +143,7 @@ pub fn serve(
                 };
                 let flow = |kind| flow_event(kind, &info, sensor.clone());
                 events(Event::Packet(flow(PacketKind::FlowStart)));
-                let (stats, events) = (stats.clone(), events.clone());
+                let events = events.clone();
                 let sensor = sensor.clone();
                 host2.serve(
                     b.entry.service,
@@ -155,13 +155,30 @@ pub fn serve(
                         end.rx_bytes = Some(stream.rx);
                         end.tx_bytes = Some(stream.tx);
                         events(Event::Packet(end));
-                        stats.open.fetch_sub(1, Ordering::Relaxed);
+                        drop(slot);
                     },
                 );
             }
         });
     }
     stats
+}
+
+/// One open listener connection, counted in `open` for as long as it lives: given back
+/// when the service ends, and also if its task is dropped unfinished (a panic, the stop).
+struct OpenSlot(Arc<ListenStats>);
+
+impl OpenSlot {
+    fn take(stats: Arc<ListenStats>) -> OpenSlot {
+        stats.open.fetch_add(1, Ordering::Relaxed);
+        OpenSlot(stats)
+    }
+}
+
+impl Drop for OpenSlot {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// A TCP flow record for a listener connection, stamped now.
