@@ -1033,6 +1033,11 @@ pub fn events_from_batch(batch: &RecordBatch) -> Result<Vec<Event>, SchemaMismat
     Ok(out)
 }
 
+/// A batch's column `name` as an array of type `T`, if it has one.
+fn c<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> Option<&'a T> {
+    b.column_by_name(name)?.as_any().downcast_ref::<T>()
+}
+
 /// A batch's session columns, when it has all of them.
 struct SessionColsIn<'a> {
     text: [&'a StringArray; 20],
@@ -1045,9 +1050,6 @@ struct SessionColsIn<'a> {
 
 impl<'a> SessionColsIn<'a> {
     fn find(batch: &'a RecordBatch) -> Option<Self> {
-        fn c<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> Option<&'a T> {
-            b.column_by_name(name)?.as_any().downcast_ref::<T>()
-        }
         let text: Vec<&StringArray> = SESSION_TEXT
             .iter()
             .map(|n| c::<StringArray>(batch, n))
@@ -1072,9 +1074,6 @@ struct HttpColsIn<'a> {
 
 impl<'a> HttpColsIn<'a> {
     fn find(batch: &'a RecordBatch) -> Option<Self> {
-        fn c<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> Option<&'a T> {
-            b.column_by_name(name)?.as_any().downcast_ref::<T>()
-        }
         let text: Vec<&StringArray> = HTTP_TEXT
             .iter()
             .map(|n| c::<StringArray>(batch, n))

@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{enter, have, json_log, text, Netns};
+use common::{enter, have, json_events_once, text, Netns};
 
 const CONFIG: &str = "sensor_id = \"t\"\nprefixes = [\"198.51.100.0/24\"]\n\
     [templates.t]\npersonality = \"linux-2.6\"\ntcp = \"reset\"\nprofile = \"router\"\n\
@@ -117,22 +117,7 @@ fn exchange(addr: &str, req: &[u8]) -> String {
 }
 
 fn http_events(dir: &std::path::Path, n: usize) -> Vec<serde_json::Value> {
-    let t = Instant::now();
-    loop {
-        let text = json_log(dir);
-        let evs: Vec<serde_json::Value> = text
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
-        if evs.iter().filter(|e| e["event"] == "http").count() >= n {
-            return evs;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "{n} requests not logged: {text}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    json_events_once(dir, n, |e| e["event"] == "http")
 }
 
 #[test]

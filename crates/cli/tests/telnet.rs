@@ -8,9 +8,9 @@ mod common;
 
 use std::net::TcpStream;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{enter, have, honeyd_log, json_log, text, Netns};
+use common::{enter, have, honeyd_log, json_events_once, text, Netns};
 use honeyscope_services::capture::sha256_hex;
 use honeyscope_services::elf::{self, Arch};
 use honeyscope_services::telnet::bot::{self, Bot, Pace};
@@ -39,30 +39,12 @@ fn connect(addr: &str, pace: Pace) -> Bot<TcpStream> {
     Bot::new(s, pace)
 }
 
-/// The JSON lines of `dir`'s events.jsonl, once `n` sessions have closed.
+/// The session events of `dir`'s JSON log, once `n` sessions have closed.
 fn sessions(dir: &std::path::Path, n: usize) -> Vec<serde_json::Value> {
-    let t = Instant::now();
-    loop {
-        let text = json_log(dir);
-        let evs: Vec<serde_json::Value> = text
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .filter(|v: &serde_json::Value| v["event"] == "session")
-            .collect();
-        if evs
-            .iter()
-            .filter(|e| e["eventid"] == "cowrie.session.closed")
-            .count()
-            >= n
-        {
-            return evs;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "{n} sessions not closed: {text}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    json_events_once(dir, n, |e| e["eventid"] == "cowrie.session.closed")
+        .into_iter()
+        .filter(|v| v["event"] == "session")
+        .collect()
 }
 
 #[test]

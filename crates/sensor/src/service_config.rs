@@ -152,30 +152,53 @@ impl TelnetSettings {
         Ok(s)
     }
 
-    /// The service its connections share: events to `events`, files under `data_dir`.
-    pub fn service(
-        &self,
-        data_dir: &Path,
-        fetcher: Option<Arc<Fetcher>>,
-        sensor: Option<Arc<str>>,
-        events: EventSink,
-    ) -> std::io::Result<Arc<TelnetService>> {
-        let artifacts = Store::open(&data_dir.join("artifacts"))?;
-        Ok(Arc::new(TelnetService {
+    /// The service its connections share: events to `events`, files to `shared`'s store,
+    /// transcripts under `data_dir`.
+    pub fn service(&self, data_dir: &Path, shared: &Shared) -> Arc<TelnetService> {
+        Arc::new(TelnetService {
             auth: Mutex::new(Auth::new(
                 self.policy.clone(),
                 self.remember_secs as i64 * 1_000_000,
             )),
             limits: self.limits,
             lifetime: Duration::from_secs(self.session_secs),
-            artifacts: Some(artifacts),
+            artifacts: Some(shared.artifacts.clone()),
             transcripts: self.transcripts.then(|| data_dir.join("sessions")),
             transcript_bytes: self.transcript_bytes,
-            fetcher,
+            fetcher: shared.fetcher.clone(),
+            events: shared.events.clone(),
+            sensor: shared.sensor.clone(),
+            stats: TelnetStats::default(),
+        })
+    }
+}
+
+/// What the services of one sensor share: where files go, the fetcher, where events go.
+pub struct Shared {
+    /// `<data_dir>/artifacts`, opened once.
+    pub artifacts: Store,
+    /// The operator's fetcher, if any.
+    pub fetcher: Option<Arc<Fetcher>>,
+    /// The services' event sink.
+    pub events: EventSink,
+    /// The sensor named in every event.
+    pub sensor: Option<Arc<str>>,
+}
+
+impl Shared {
+    /// Opens the artifacts directory under `data_dir` and makes the fetcher `fetch` asks for.
+    pub fn open(
+        data_dir: &Path,
+        fetch: Option<FetchLimits>,
+        sensor: Option<Arc<str>>,
+        events: EventSink,
+    ) -> std::io::Result<Shared> {
+        Ok(Shared {
+            artifacts: Store::open(&data_dir.join("artifacts"))?,
+            fetcher: fetch.map(|f| Arc::new(Fetcher::new(f))),
             events,
             sensor,
-            stats: TelnetStats::default(),
-        }))
+        })
     }
 }
 
@@ -246,23 +269,16 @@ impl HttpSettings {
     }
 
     /// The service its connections share.
-    pub fn service(
-        &self,
-        data_dir: &Path,
-        fetcher: Option<Arc<Fetcher>>,
-        sensor: Option<Arc<str>>,
-        events: EventSink,
-    ) -> std::io::Result<Arc<HttpService>> {
-        let artifacts = Store::open(&data_dir.join("artifacts"))?;
-        Ok(Arc::new(HttpService {
+    pub fn service(&self, shared: &Shared) -> Arc<HttpService> {
+        Arc::new(HttpService {
             limits: self.limits,
             signatures: self.signatures.clone(),
-            artifacts: Some(artifacts),
-            fetcher,
-            events,
-            sensor,
+            artifacts: Some(shared.artifacts.clone()),
+            fetcher: shared.fetcher.clone(),
+            events: shared.events.clone(),
+            sensor: shared.sensor.clone(),
             stats: HttpStats::default(),
-        }))
+        })
     }
 }
 

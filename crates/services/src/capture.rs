@@ -102,14 +102,19 @@ pub fn describe(store: Option<&Store>, data: &[u8], e: &mut SessionEvent) -> Opt
 /// `cowrie.session.file_download` event: the same from the Telnet shell and from an HTTP
 /// exploit.
 pub fn download_fields(e: &mut SessionEvent, req: &crate::shell::download::Request) {
-    e.url = Some(req.url.to_string().into());
-    e.host = Some(req.url.host.as_str().into());
-    e.port = Some(req.url.port);
+    url_fields(e, &req.url);
     e.method = Some(req.tool.into());
     e.destfile = req
         .dest
         .as_deref()
         .map(|d| honeyscope_event::text::escape_bytes(d).into());
+}
+
+/// A download's URL, host and port on its event.
+pub fn url_fields(e: &mut SessionEvent, url: &crate::url::Url) {
+    e.url = Some(url.to_string().into());
+    e.host = Some(url.host.as_str().into());
+    e.port = Some(url.port);
 }
 
 /// SHA-256 as lowercase hex.

@@ -27,6 +27,31 @@ pub fn json_log(dir: &Path) -> String {
     logs(dir, "jsonl")
 }
 
+/// The JSON events a sensor logged into `dir`, once `n` of them match `counted` (within
+/// 20 s, else the test fails showing the log).
+pub fn json_events_once(
+    dir: &Path,
+    n: usize,
+    counted: impl Fn(&serde_json::Value) -> bool,
+) -> Vec<serde_json::Value> {
+    let t = std::time::Instant::now();
+    loop {
+        let text = json_log(dir);
+        let evs: Vec<serde_json::Value> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        if evs.iter().filter(|e| counted(e)).count() >= n {
+            return evs;
+        }
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(20),
+            "fewer than {n} such events: {text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 fn logs(dir: &Path, ext: &str) -> String {
     std::fs::read_dir(dir)
         .map(|d| {

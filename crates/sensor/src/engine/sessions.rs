@@ -354,26 +354,20 @@ impl Engine<'_> {
                 idle: std::time::Duration::from_secs(self.cfg.limits.session_idle_secs),
             };
             let host = ServiceHost::start(limits)?;
-            let dir = std::path::Path::new(&self.cfg.data_dir);
-            let fetcher = self
-                .cfg
-                .fetch
-                .map(|f| std::sync::Arc::new(honeyscope_services::fetch::Fetcher::new(f)));
-            if self.cfg.uses(Service::Telnet) {
-                let telnet = self.cfg.telnet.service(
+            if self.cfg.uses(Service::Telnet) || self.cfg.uses(Service::Http) {
+                let dir = std::path::Path::new(&self.cfg.data_dir);
+                let shared = crate::service_config::Shared::open(
                     dir,
-                    fetcher.clone(),
+                    self.cfg.fetch,
                     self.sensor.clone(),
                     host.events(),
                 )?;
-                host.set_telnet(telnet);
-            }
-            if self.cfg.uses(Service::Http) {
-                let http =
-                    self.cfg
-                        .http
-                        .service(dir, fetcher, self.sensor.clone(), host.events())?;
-                host.set_http(http);
+                if self.cfg.uses(Service::Telnet) {
+                    host.set_telnet(self.cfg.telnet.service(dir, &shared));
+                }
+                if self.cfg.uses(Service::Http) {
+                    host.set_http(self.cfg.http.service(&shared));
+                }
             }
             self.sessions.host = Some(host);
         }

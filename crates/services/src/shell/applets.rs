@@ -55,16 +55,7 @@ pub(crate) fn builtin(
                 io.err(b"-sh: .: filename argument required\n");
                 2
             }
-            Some(f) => {
-                let path = fs::resolve(sh.cwd(), f);
-                match sh.fs.read(&path) {
-                    Ok(d) => sh.source(f, &d, &args[1..], io),
-                    Err(_) => {
-                        io.errf(format!("-sh: .: can't open '{}'\n", lossy(f)));
-                        2
-                    }
-                }
-            }
+            Some(f) => source_file(sh, "-sh: .", f, &args[1..], io),
         },
         b"sh" | b"ash" | b"/bin/sh" | b"/bin/ash" => sh_command(sh, args, stdin, io),
         b"help" => {
@@ -104,15 +95,18 @@ fn sh_command(sh: &mut Shell, args: &[Vec<u8>], stdin: &[u8], io: &mut Io) -> i3
             let text = args.get(1).cloned().unwrap_or_default();
             sh.eval(&text, io)
         }
-        Some(file) => {
-            let path = fs::resolve(sh.cwd(), file);
-            match sh.fs.read(&path) {
-                Ok(d) => sh.source(file, &d, &args[1..], io),
-                Err(_) => {
-                    io.errf(format!("sh: can't open '{}'\n", lossy(file)));
-                    2
-                }
-            }
+        Some(file) => source_file(sh, "sh", file, &args[1..], io),
+    }
+}
+
+/// Runs the script in `file` with `args` (`. FILE`, `sh FILE`); `who` names the complaint
+/// when it cannot be read.
+fn source_file(sh: &mut Shell, who: &str, file: &[u8], args: &[Vec<u8>], io: &mut Io) -> i32 {
+    match sh.fs.read(&fs::resolve(sh.cwd(), file)) {
+        Ok(d) => sh.source(file, &d, args, io),
+        Err(_) => {
+            io.errf(format!("{who}: can't open '{}'\n", lossy(file)));
+            2
         }
     }
 }

@@ -132,41 +132,36 @@ where
         .map(|_| Recorder::new(start_us, 80, 24, &rec.id, svc.transcript_bytes));
     let mut out = Output::default();
     let mut session = TelnetSession::start(device, svc.limits, &mut out);
-    let mut downloads = Vec::new();
     let result = drive(
         &mut stream,
         &mut session,
         &mut out,
         &mut cast,
         &rec,
-        &mut downloads,
         limits,
         started,
-        svc.lifetime,
     )
     .await;
     let _ = within(limits, stream.shutdown()).await;
-    finish(&rec, &session, cast, downloads, start_us);
+    finish(&rec, &session, cast, start_us);
     result
 }
 
 /// Reads, runs and answers until the client leaves, a limit, or an error.
-#[allow(clippy::too_many_arguments)]
 async fn drive<S>(
     stream: &mut S,
     session: &mut TelnetSession,
     out: &mut Output,
     cast: &mut Option<Recorder>,
     rec: &Recorded<'_>,
-    downloads: &mut Vec<Fetched>,
     limits: Limits,
     started: Instant,
-    lifetime: Duration,
 ) -> io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let svc = rec.svc;
+    let lifetime = svc.lifetime;
     let mut fetches = 0u32;
     let mut buf = vec![0u8; 2048];
     let mut next = Next::Open;
@@ -191,6 +186,8 @@ where
             if let Some(c) = cast.as_mut() {
                 c.input(now_us(), &line);
             }
+            // What the fetcher got for this line: matched to the line's downloads, then gone.
+            let mut downloads = Vec::new();
             if let (Some(fetcher), Some(shell)) = (&svc.fetcher, session.shell()) {
                 let mut urls = shell.downloads_in(&line);
                 urls.dedup_by_key(|u| u.to_string());
@@ -219,7 +216,7 @@ where
                 let mut auth = svc.auth.lock().unwrap_or_else(|e| e.into_inner());
                 session.line(&line, now_us(), &mut auth, src, out)
             };
-            record(rec, std::mem::take(&mut out.notes), downloads);
+            record(rec, std::mem::take(&mut out.notes), &mut downloads);
             // Fetched for a command the line did not run (`false && wget …`): still an
             // outbound fetch, so still an event; then dropped.
             for f in downloads.drain(..) {
@@ -265,9 +262,7 @@ fn unused_fetch(rec: &Recorded<'_>, f: Fetched) {
         Err(_) => SessionEventId::FileDownloadFailed,
     };
     let mut e = rec.event(id);
-    e.url = Some(f.url.to_string().into());
-    e.host = Some(f.url.host.as_str().into());
-    e.port = Some(f.url.port);
+    capture::url_fields(&mut e, &f.url);
     match f.result {
         Ok(data) => {
             describe_file(rec, &mut e, &data);
@@ -367,13 +362,7 @@ fn describe_file(rec: &Recorded<'_>, e: &mut SessionEvent, data: &[u8]) {
 }
 
 /// At the end: the files the session wrote, the transcript, and the close.
-fn finish(
-    rec: &Recorded<'_>,
-    session: &TelnetSession,
-    cast: Option<Recorder>,
-    _downloads: Vec<Fetched>,
-    start_us: i64,
-) {
+fn finish(rec: &Recorded<'_>, session: &TelnetSession, cast: Option<Recorder>, start_us: i64) {
     let duration_us = (now_us() - start_us).max(0) as u64;
     if let Some(shell) = session.shell() {
         let mut seen = HashSet::new();
