@@ -1,7 +1,7 @@
 //! Inputs: Honeyd logs, JSON lines and packet captures, plain or compressed, read into
 //! [`Event`]s. What cannot be read is counted and described, never dropped in silence.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -273,60 +273,83 @@ pub fn read_capture<R: Read>(
 /// worker) and their batches stay a few tens of MiB, touched afresh less often.
 pub const CHUNK_BYTES: usize = 4 << 20;
 
-/// Reads a text input in blocks that end at a line end. `f` gets each block and the number
-/// of lines before it. A final line without a newline is passed as the last block.
+/// Reads a text input in blocks of at most `block_bytes` that end at a line end; `f` gets
+/// each block. A final line without a newline is passed as the last block. A line longer
+/// than a block is cut at the block's end (a newline put there) and the rest of it skipped:
+/// memory stays bounded, and the cut line fails to parse and is counted.
+///
+/// `spare` may hand back a block `f` is done with: its memory is read into again instead of
+/// a fresh allocation being faulted in and zeroed (a block is 4 MiB). Reads go straight
+/// into the block, so a reader without a buffer of its own is not copied twice.
 pub fn for_each_block(
-    mut reader: impl BufRead,
+    mut reader: impl Read,
     block_bytes: usize,
+    mut spare: impl FnMut() -> Option<Vec<u8>>,
     mut f: impl FnMut(Vec<u8>) -> io::Result<()>,
 ) -> io::Result<()> {
+    let block_bytes = block_bytes.max(1);
+    // The start of the next block's first line, read with the block before.
     let mut carry: Vec<u8> = Vec::new();
     loop {
-        let mut block = std::mem::take(&mut carry);
-        block.reserve(block_bytes + 4096);
-        let want = block_bytes.saturating_sub(block.len()).max(1);
-        let got = (&mut reader).take(want as u64).read_to_end(&mut block)?;
-        if got == 0 {
+        // What follows a cut line may be longer than a block (a skip reads 64 KiB).
+        let size = block_bytes.max(carry.len() + 1);
+        let mut block = spare().unwrap_or_else(|| Vec::with_capacity(size + 1));
+        if block.len() < size {
+            // Zeroes only what this buffer never held (all of a fresh one).
+            block.resize(size, 0);
+        }
+        block[..carry.len()].copy_from_slice(&carry);
+        let mut filled = carry.len();
+        carry.clear();
+        let eof = loop {
+            if filled == size {
+                break false;
+            }
+            match reader.read(&mut block[filled..size]) {
+                Ok(0) => break true,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        };
+        block.truncate(filled);
+        if eof {
             if !block.is_empty() {
                 f(block)?;
             }
             return Ok(());
         }
-        // Complete the last line so that no line is split between blocks. A line longer
-        // than MAX_LINE_TAIL past the block's end is cut there and the rest of it skipped:
-        // memory stays bounded, and the cut line fails to parse and is counted.
-        if block.last() != Some(&b'\n') {
-            let n = (&mut reader)
-                .take(MAX_LINE_TAIL)
-                .read_until(b'\n', &mut block)?;
-            if n as u64 == MAX_LINE_TAIL && block.last() != Some(&b'\n') {
-                skip_past_newline(&mut reader)?;
+        match memchr::memrchr(b'\n', &block) {
+            Some(i) => {
+                carry.extend_from_slice(&block[i + 1..]);
+                block.truncate(i + 1);
+                f(block)?;
+            }
+            None => {
                 block.push(b'\n');
+                f(block)?;
+                if !skip_past_newline(&mut reader, &mut carry)? {
+                    return Ok(());
+                }
             }
         }
-        f(block)?;
     }
 }
 
-/// How far past a block's end a line may run before it is cut.
-const MAX_LINE_TAIL: u64 = 1 << 20;
-
-/// Consumes input up to and including the next newline, without keeping it.
-fn skip_past_newline(reader: &mut impl BufRead) -> io::Result<()> {
+/// Consumes input up to and including the next newline, keeping what follows it in
+/// `carry`; `false` at the end of the input.
+fn skip_past_newline(reader: &mut impl Read, carry: &mut Vec<u8>) -> io::Result<bool> {
+    let mut buf = vec![0u8; 64 << 10];
     loop {
-        let buf = reader.fill_buf()?;
-        if buf.is_empty() {
-            return Ok(());
-        }
-        match memchr::memchr(b'\n', buf) {
-            Some(i) => {
-                reader.consume(i + 1);
-                return Ok(());
-            }
-            None => {
-                let n = buf.len();
-                reader.consume(n);
-            }
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(false),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
+            carry.extend_from_slice(&buf[i + 1..n]);
+            return Ok(true);
         }
     }
 }
@@ -351,16 +374,21 @@ pub fn read_file(
         return Ok(report);
     }
     let mut events = 0u64;
-    let result = for_each_block(reader, CHUNK_BYTES, |block| {
-        let mut skipped = Skipped::default();
-        let lines = parse_lines(&block, format, opts, &mut skipped, |ev| {
-            events += 1;
-            emit(ev)
-        });
-        report.skipped.merge(skipped, report.records);
-        report.records += lines;
-        Ok(())
-    });
+    let result = for_each_block(
+        reader,
+        CHUNK_BYTES,
+        || None,
+        |block| {
+            let mut skipped = Skipped::default();
+            let lines = parse_lines(&block, format, opts, &mut skipped, |ev| {
+                events += 1;
+                emit(ev)
+            });
+            report.skipped.merge(skipped, report.records);
+            report.records += lines;
+            Ok(())
+        },
+    );
     report.events = events;
     if let Err(e) = result {
         report.warnings.push(format!(
@@ -379,15 +407,59 @@ mod tests {
     fn blocks_end_at_line_ends() {
         let text = b"aaaa\nbb\ncccccccccc\nd";
         let mut blocks = Vec::new();
-        for_each_block(&text[..], 3, |b| {
-            blocks.push(b);
-            Ok(())
-        })
+        for_each_block(
+            &text[..],
+            11,
+            || None,
+            |b| {
+                blocks.push(b);
+                Ok(())
+            },
+        )
         .unwrap();
         assert_eq!(blocks.concat(), text);
         assert!(blocks[..blocks.len() - 1]
             .iter()
             .all(|b| b.ends_with(b"\n")));
+    }
+
+    /// Hands out at most `n` bytes per read, as a pipe or a decompressor may.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.1.min(out.len()).min(self.0.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn recycled_blocks_and_short_reads_give_the_same_lines() {
+        let text: Vec<u8> = (0..500)
+            .flat_map(|i| format!("line {i} {}\n", "x".repeat(i % 37)).into_bytes())
+            .collect();
+        for step in [1, 7, 64, 1 << 20] {
+            let mut blocks = Vec::new();
+            let spare = std::cell::RefCell::new(Vec::new());
+            for_each_block(
+                Trickle(&text, step),
+                100,
+                || spare.borrow_mut().pop(),
+                |b| {
+                    assert!(b.len() <= 100 && b.ends_with(b"\n"), "{b:?}");
+                    blocks.push(b.clone());
+                    // Handed back dirty: a recycled block must not leak old bytes.
+                    let mut b = b;
+                    b.iter_mut().for_each(|x| *x = b'#');
+                    spare.borrow_mut().push(b);
+                    Ok(())
+                },
+            )
+            .unwrap();
+            assert_eq!(blocks.concat(), text, "reads of {step} bytes");
+        }
     }
 
     #[test]
@@ -396,17 +468,43 @@ mod tests {
         text.extend(std::iter::repeat_n(b'x', 3 << 20));
         text.extend_from_slice(b"\nafter\n");
         let mut blocks = Vec::new();
-        for_each_block(&text[..], 16, |b| {
-            blocks.push(b);
-            Ok(())
-        })
+        for_each_block(
+            &text[..],
+            16,
+            || None,
+            |b| {
+                blocks.push(b);
+                Ok(())
+            },
+        )
         .unwrap();
         let biggest = blocks.iter().map(Vec::len).max().unwrap();
-        assert!(biggest <= 16 + (1 << 20) + 1, "{biggest}");
+        assert!(biggest <= 16 + 1, "{biggest}");
         let all = blocks.concat();
         let lines: Vec<&[u8]> = all.split(|&b| b == b'\n').collect();
         assert_eq!(lines[0], b"short");
         assert_eq!(lines[2], b"after", "the line after the cut one survives");
+
+        // Many lines after a cut one, more than a block of them in the skip's read.
+        let mut text = vec![b'x'; 100];
+        text.push(b'\n');
+        let tail: Vec<u8> = (0..50)
+            .flat_map(|i| format!("l{i}\n").into_bytes())
+            .collect();
+        text.extend_from_slice(&tail);
+        let mut blocks = Vec::new();
+        for_each_block(
+            &text[..],
+            16,
+            || None,
+            |b| {
+                blocks.push(b);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(blocks[0], b"xxxxxxxxxxxxxxxx\n");
+        assert_eq!(blocks[1..].concat(), tail);
     }
 
     #[test]

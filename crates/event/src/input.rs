@@ -75,28 +75,77 @@ pub fn sniff_format(head: &[u8]) -> InputFormat {
 /// Wraps `reader` in the decompressor its first bytes call for.
 pub fn decompress<R: Read + Send + 'static>(
     reader: R,
-) -> io::Result<(Box<dyn BufRead + Send>, Compression)> {
+) -> io::Result<(Decompressed<R>, Compression)> {
     let mut buf = BufReader::with_capacity(READ_BUF, reader);
     let compression = sniff_compression(buf.fill_buf()?);
-    let reader: Box<dyn BufRead + Send> = match compression {
-        Compression::None => Box::new(buf),
-        Compression::Gzip => Box::new(BufReader::with_capacity(
+    let reader = match compression {
+        Compression::None => Decompressed::Plain(buf),
+        Compression::Gzip => Decompressed::Other(Box::new(BufReader::with_capacity(
             READ_BUF,
             flate2::bufread::MultiGzDecoder::new(buf),
-        )),
-        Compression::Zstd => Box::new(BufReader::with_capacity(
+        ))),
+        Compression::Zstd => Decompressed::Other(Box::new(BufReader::with_capacity(
             READ_BUF,
             zstd::stream::read::Decoder::with_buffer(buf)?,
-        )),
+        ))),
     };
     Ok((reader, compression))
+}
+
+/// An input's content, decompressed, behind a read buffer.
+pub enum Decompressed<R> {
+    /// A plain input: the source itself.
+    Plain(BufReader<R>),
+    /// A decompressor over the source.
+    Other(Box<dyn BufRead + Send>),
+}
+
+impl<R: Read + Send + 'static> Decompressed<R> {
+    /// The content without the outer read buffer, for readers that take large blocks of
+    /// their own: a plain input then reads straight from its source into those blocks
+    /// instead of being copied through the buffer (the bytes the buffer already holds come
+    /// first).
+    pub fn into_unbuffered(self) -> Box<dyn Read + Send> {
+        match self {
+            Decompressed::Plain(buf) => {
+                let held = buf.buffer().to_vec();
+                Box::new(io::Cursor::new(held).chain(buf.into_inner()))
+            }
+            Decompressed::Other(r) => Box::new(r),
+        }
+    }
+}
+
+impl<R: Read> Read for Decompressed<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Decompressed::Plain(r) => r.read(out),
+            Decompressed::Other(r) => r.read(out),
+        }
+    }
+}
+
+impl<R: Read> BufRead for Decompressed<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self {
+            Decompressed::Plain(r) => r.fill_buf(),
+            Decompressed::Other(r) => r.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        match self {
+            Decompressed::Plain(r) => r.consume(n),
+            Decompressed::Other(r) => r.consume(n),
+        }
+    }
 }
 
 /// Opens a file, decompressing as needed, and tells its format.
 pub fn open(path: &Path) -> io::Result<(Box<dyn BufRead + Send>, Compression, InputFormat)> {
     let (mut reader, compression) = decompress(File::open(path)?)?;
     let format = sniff_format(reader.fill_buf()?);
-    Ok((reader, compression, format))
+    Ok((Box::new(reader), compression, format))
 }
 
 #[cfg(test)]
