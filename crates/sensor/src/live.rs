@@ -5,7 +5,7 @@
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, TryRecvError, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use honeyscope_event::Event;
@@ -117,23 +117,13 @@ pub fn run<S: PacketSource + ?Sized>(
     metrics: Option<&crate::metrics::Shared>,
 ) -> io::Result<LiveReport> {
     let (tx, rx) = sync_channel::<Vec<Event>>(queue.max(1));
-    // The listeners' way into the queue, closed before the writer is joined (their tasks
-    // may outlive the run).
-    let listener_tx = Arc::new(Mutex::new(Some(tx.clone())));
-    // Events the listeners queued, and dropped (queue full, or after the stop).
-    let listener_counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
     let listening = if listeners.is_empty() {
         None
     } else {
+        // The listeners' events go through the services' inbox, as the sessions' on claimed
+        // addresses do: the packet loop queues them in batches, in order with its own, so
+        // the log writer is woken once a loop turn rather than once an event.
         let host = engine.services()?.clone();
-        let (sink_tx, counts) = (listener_tx.clone(), listener_counts.clone());
-        let sink: listen::EventSink = Arc::new(move |ev| {
-            let sent = sink_tx
-                .lock()
-                .ok()
-                .and_then(|tx| tx.as_ref().map(|tx| tx.try_send(vec![ev]).is_ok()));
-            counts[usize::from(sent != Some(true))].fetch_add(1, Ordering::Relaxed);
-        });
         let cfg = engine.config();
         let sensor = cfg.sensor_id.as_deref().map(Arc::from);
         Some(listen::serve(
@@ -141,7 +131,7 @@ pub fn run<S: PacketSource + ?Sized>(
             listeners,
             cfg.limits.sessions,
             sensor,
-            sink,
+            host.events(),
             |l| cfg.listen_device(l),
         ))
     };
@@ -207,18 +197,16 @@ pub fn run<S: PacketSource + ?Sized>(
             accept_errors: l.accept_errors.load(Ordering::Relaxed),
             open: l.open.load(Ordering::Relaxed) as u64,
         });
-        let [listener_queued, listener_dropped] =
-            [0, 1].map(|i| listener_counts[i].load(Ordering::Relaxed));
         *report = LiveReport {
             engine: engine.stats().clone(),
             received: d.received,
             sent: d.sent,
             send_errors: d.send_errors,
             logged: logged.load(Ordering::Relaxed),
-            dropped: dropped + listener_dropped,
+            dropped,
             write_failed: failed.load(Ordering::Relaxed),
             write_error: None,
-            queued: queued + listener_queued,
+            queued,
             open_flows: (engine.open_flows() + engine.open_sessions()) as u64,
             kernel_drops: s.kernel_drops,
             lan: s.lan,
@@ -277,10 +265,20 @@ pub fn run<S: PacketSource + ?Sized>(
             }
         },
     )?;
-    drop(tx);
-    if let Ok(mut l) = listener_tx.lock() {
-        l.take();
+    // What the services recorded after the loop's last turn (a listener's connection that
+    // closed as the sensor stopped) still goes to the log.
+    if let Some(host) = engine.service_host() {
+        let mut rest = Vec::new();
+        host.take_events(&mut rest);
+        let n = rest.len() as u64;
+        if n > 0 {
+            match tx.try_send(rest) {
+                Ok(()) => queued.set(queued.get() + n),
+                Err(_) => dropped.set(dropped.get() + n),
+            }
+        }
     }
+    drop(tx);
     let write_error = writer
         .join()
         .unwrap_or(Some("the log writer panicked".into()));
