@@ -406,10 +406,19 @@ mod tests {
     #[test]
     fn blocks_end_at_line_ends() {
         let text = b"aaaa\nbb\ncccccccccc\nd";
+        let blocks = blocks_of(text, 11);
+        assert_eq!(blocks.concat(), text);
+        assert!(blocks[..blocks.len() - 1]
+            .iter()
+            .all(|b| b.ends_with(b"\n")));
+    }
+
+    /// The blocks `for_each_block` makes of `text`, in blocks of `size`.
+    fn blocks_of(text: &[u8], size: usize) -> Vec<Vec<u8>> {
         let mut blocks = Vec::new();
         for_each_block(
-            &text[..],
-            11,
+            text,
+            size,
             || None,
             |b| {
                 blocks.push(b);
@@ -417,10 +426,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(blocks.concat(), text);
-        assert!(blocks[..blocks.len() - 1]
-            .iter()
-            .all(|b| b.ends_with(b"\n")));
+        blocks
     }
 
     /// Hands out at most `n` bytes per read, as a pipe or a decompressor may.
@@ -467,17 +473,7 @@ mod tests {
         let mut text = b"short\n".to_vec();
         text.extend(std::iter::repeat_n(b'x', 3 << 20));
         text.extend_from_slice(b"\nafter\n");
-        let mut blocks = Vec::new();
-        for_each_block(
-            &text[..],
-            16,
-            || None,
-            |b| {
-                blocks.push(b);
-                Ok(())
-            },
-        )
-        .unwrap();
+        let blocks = blocks_of(&text, 16);
         let biggest = blocks.iter().map(Vec::len).max().unwrap();
         assert!(biggest <= 16 + 1, "{biggest}");
         let all = blocks.concat();
@@ -492,17 +488,7 @@ mod tests {
             .flat_map(|i| format!("l{i}\n").into_bytes())
             .collect();
         text.extend_from_slice(&tail);
-        let mut blocks = Vec::new();
-        for_each_block(
-            &text[..],
-            16,
-            || None,
-            |b| {
-                blocks.push(b);
-                Ok(())
-            },
-        )
-        .unwrap();
+        let blocks = blocks_of(&text, 16);
         assert_eq!(blocks[0], b"xxxxxxxxxxxxxxxx\n");
         assert_eq!(blocks[1..].concat(), tail);
     }
