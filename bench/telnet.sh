@@ -5,7 +5,8 @@
 #   (defaults 10000, 1000, 20, 1000, 1000; TUN=0 skips the run on claimed addresses,
 #   COWRIE=0 skips Cowrie; THINK_MS=100 makes each active session pause 100 ms between a
 #   prompt and its next command instead of sending it at once; PIN=1 runs the server on
-#   CPU 1 and the client on CPU 0 at a lower priority (CLIENT_THREADS=N sets its threads): on loopback the
+#   CPU 1 and the client on CPU 0 at a lower priority (CLIENT_THREADS=N sets its threads;
+#   SLOW_MS=N lists the round trips over N ms by when they started): on loopback the
 #   client's CPU also runs the kernel's receive path for the server's packets, and a busy
 #   client starves it, which shows up as the server's tail)
 #
@@ -74,6 +75,8 @@ fi
 
 client_threads=()
 [ -n "${CLIENT_THREADS:-}" ] && client_threads=(--threads "$CLIENT_THREADS")
+# SLOW_MS=N: the client lists round trips over N ms, grouped by when they started.
+[ -n "${SLOW_MS:-}" ] && client_threads+=(--slow "$SLOW_MS")
 
 # Resident memory (VmRSS) and proportional set size (Pss), in KB.
 mem() { echo "$(awk '/^VmRSS/ {print $2}' "/proc/$1/status") $(awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup")"; }

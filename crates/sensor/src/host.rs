@@ -79,6 +79,9 @@ pub struct HostStats {
 /// counted ([`HostStats::events_dropped`]).
 pub const INBOX: usize = 1 << 16;
 
+/// Threads for the services' blocking work (files written at a session's end).
+const BLOCKING_THREADS: usize = 2;
+
 /// The services' runtime. Cheap to clone; it stops when the last clone goes, dropping the
 /// tasks still there (their sessions are ended by the engine first).
 #[derive(Clone)]
@@ -105,6 +108,10 @@ impl ServiceHost {
     pub fn start(limits: Limits) -> io::Result<ServiceHost> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
+            // The services' file writing at a session's end (and name lookups) runs on
+            // these threads; a few are enough, and a burst of closing sessions then queues
+            // instead of starting hundreds of threads.
+            .max_blocking_threads(BLOCKING_THREADS)
             .build()?;
         Ok(ServiceHost {
             inner: Arc::new(Inner {

@@ -4,7 +4,7 @@
 //! ```text
 //! telnet_load ADDR[,ADDR...] --sessions N --active M --commands K
 //!     [--user root] [--password x] [--command "echo hi"] [--concurrency 200]
-//!     [--hold SECS] [--think MS] [--login-timeout SECS] [--command-timeout SECS]
+//!     [--hold SECS] [--think MS] [--login-timeout SECS] [--command-timeout SECS] [--slow MS]
 //!     [--threads T]
 //! ```
 //!
@@ -18,11 +18,15 @@
 //!    for a line on standard input (or `--hold SECS`; at most 600 s) while the caller
 //!    reads the server's memory. The sessions stay open and idle meanwhile.
 //! 3. The first M logged-in sessions each run K commands back-to-back, all M at once; a
-//!    round trip is the time from writing the line to the prompt coming back. With
+//!    round trip is the time from writing the line to the prompt coming back. Every
+//!    session stays open until all M are done, so the M are active throughout. With
 //!    `--think MS`, each waits that long between a prompt and its next command (the
 //!    sessions' starts spread over one such pause), so the load is offered at a pace
 //!    instead of as fast as the server answers.
 //! 4. Prints `rtt COUNT FAILED p50 p90 p99 max` (milliseconds) and a readable summary.
+//!    With `--slow MS`, first lists the round trips longer than that, grouped by when they
+//!    started: one short window holding many sessions' slow commands is a stall of the
+//!    whole path (the server, the kernel or this client), not of one session.
 //!
 //! Every wait has a timeout; a session that fails is counted (its first few reasons go to
 //! standard error), never waited for.
@@ -59,13 +63,16 @@ struct Args {
     login_timeout: Duration,
     command_timeout: Duration,
     threads: usize,
+    /// Round trips longer than this are listed, grouped by when they started.
+    slow: Option<Duration>,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: telnet_load ADDR[,ADDR...] --sessions N --active M --commands K \
          [--user root] [--password x] [--command \"echo hi\"] [--concurrency 200] \
-         [--hold SECS] [--think MS] [--login-timeout SECS] [--command-timeout SECS] [--threads T]"
+         [--hold SECS] [--think MS] [--login-timeout SECS] [--command-timeout SECS] [--threads T] \
+         [--slow MS]"
     );
     std::process::exit(2)
 }
@@ -117,6 +124,7 @@ fn parse_args() -> Result<Args, String> {
         login_timeout: Duration::from_secs(60),
         command_timeout: Duration::from_secs(30),
         threads: 2,
+        slow: None,
     };
     while let Some(arg) = it.next() {
         let mut val = || it.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -135,6 +143,7 @@ fn parse_args() -> Result<Args, String> {
             "--login-timeout" => a.login_timeout = Duration::from_secs_f64(secs(val()?)?),
             "--command-timeout" => a.command_timeout = Duration::from_secs_f64(secs(val()?)?),
             "--threads" => a.threads = num(val()?)?.max(1),
+            "--slow" => a.slow = Some(Duration::from_secs_f64(secs(val()?)? / 1e3)),
             "-h" | "--help" => usage(),
             s if s.starts_with('-') => return Err(format!("unknown option {s}")),
             s => a.addrs.extend(parse_addrs(s)?),
@@ -288,9 +297,13 @@ async fn login(addr: SocketAddr, a: &Args) -> Result<(Conn, Vec<u8>), String> {
     Ok((c, prompt))
 }
 
-/// Runs `k` commands back-to-back; returns each round trip, or the first failure with
-/// those done before it.
-async fn run_commands(c: &mut Conn, prompt: &[u8], a: &Args) -> (Vec<Duration>, Option<String>) {
+/// Runs `k` commands back-to-back; returns each round trip (when it started, how long it
+/// took), or the first failure with those done before it.
+async fn run_commands(
+    c: &mut Conn,
+    prompt: &[u8],
+    a: &Args,
+) -> (Vec<(Instant, Duration)>, Option<String>) {
     let mut rtts = Vec::with_capacity(a.commands);
     for i in 0..a.commands {
         if i > 0 && !a.think.is_zero() {
@@ -310,7 +323,7 @@ async fn run_commands(c: &mut Conn, prompt: &[u8], a: &Args) -> (Vec<Duration>, 
         if let Err(e) = r {
             return (rtts, Some(e));
         }
-        rtts.push(t.elapsed());
+        rtts.push((t, t.elapsed()));
         c.seen.clear();
     }
     (rtts, None)
@@ -399,6 +412,9 @@ async fn run(a: Arc<Args>) {
                     failures.lock().unwrap().add("command", e);
                 }
                 let _ = result_tx.send((rtts, err.is_some()));
+                // Open until every active session is done: one that closed early would
+                // leave the others measured beside a burst of disconnections.
+                let _ = go_rx.wait_for(|&go| !go).await;
             } else {
                 // Stay open until the run is over.
                 let _ = go_rx.wait_for(|&go| !go).await;
@@ -455,11 +471,17 @@ async fn run(a: Arc<Args>) {
     let t = Instant::now();
     let _ = go_tx.send(true);
     let mut all = Vec::with_capacity(active * a.commands);
+    let mut slow = Vec::new();
     let mut cmd_failed = 0usize;
     for _ in 0..active {
         match result_rx.recv().await {
             Some((rtts, bad)) => {
-                all.extend(rtts);
+                for (start, rtt) in rtts {
+                    all.push(rtt);
+                    if a.slow.is_some_and(|s| rtt > s) {
+                        slow.push((start.saturating_duration_since(t), rtt));
+                    }
+                }
                 cmd_failed += bad as usize;
             }
             None => break,
@@ -475,6 +497,9 @@ async fn run(a: Arc<Args>) {
         for (reason, n) in &f.by_reason {
             eprintln!("  failures (login and commands): {n} × {reason}");
         }
+    }
+    if let Some(limit) = a.slow {
+        print_slow(&mut slow, limit);
     }
     all.sort();
     let (p50, p90, p99) = (
@@ -493,6 +518,34 @@ async fn run(a: Arc<Args>) {
         all.len(),
         all.len() as f64 / run_secs
     );
+}
+
+/// Lists the round trips longer than `limit` in groups that started within 20 ms of each
+/// other: one group holding many sessions' commands is a stall of the path, not of a session.
+fn print_slow(slow: &mut [(Duration, Duration)], limit: Duration) {
+    slow.sort();
+    eprintln!(
+        "{} round trips over {:.1} ms, by start (ms after the go):",
+        slow.len(),
+        limit.as_secs_f64() * 1e3
+    );
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let mut i = 0;
+    while i < slow.len() {
+        let mut j = i + 1;
+        while j < slow.len() && slow[j].0 - slow[j - 1].0 < Duration::from_millis(20) {
+            j += 1;
+        }
+        let worst = slow[i..j].iter().map(|s| s.1).max().unwrap_or_default();
+        eprintln!(
+            "  {:9.1} – {:9.1}: {:5} round trips, longest {:.1} ms",
+            ms(slow[i].0),
+            ms(slow[j - 1].0),
+            j - i,
+            ms(worst)
+        );
+        i = j;
+    }
 }
 
 fn main() {

@@ -65,14 +65,14 @@ pub struct TelnetStats {
 }
 
 /// Builds and sends one session's events.
-struct Recorded<'a> {
-    svc: &'a TelnetService,
+struct Recorded {
+    svc: Arc<TelnetService>,
     id: String,
     info: ConnInfo,
     profile: Arc<str>,
 }
 
-impl Recorded<'_> {
+impl Recorded {
     fn event(&self, id: SessionEventId) -> SessionEvent {
         let time = Timestamp::from_micros(now_us()).unwrap_or_default();
         let mut e = SessionEvent::new(
@@ -108,7 +108,7 @@ where
     let started = Instant::now();
     let start_us = now_us();
     let rec = Recorded {
-        svc: &svc,
+        svc: svc.clone(),
         id: session_id(&info),
         info,
         profile: device.profile.name.as_str().into(),
@@ -143,7 +143,13 @@ where
     )
     .await;
     let _ = within(limits, stream.shutdown()).await;
-    finish(&rec, &session, cast, start_us);
+    // The session's files (its transcript, what it wrote) are written off the services'
+    // thread: a file created per session held the loop up for everyone else (a thousand
+    // sessions closing at once stalled the others' commands by ~50 ms).
+    let end = tokio::task::spawn_blocking(move || finish(&rec, &session, cast, start_us));
+    if end.await.is_err() {
+        svc.stats.store_errors.fetch_add(1, Ordering::Relaxed);
+    }
     result
 }
 
@@ -153,14 +159,14 @@ async fn drive<S>(
     session: &mut TelnetSession,
     out: &mut Output,
     cast: &mut Option<Recorder>,
-    rec: &Recorded<'_>,
+    rec: &Recorded,
     limits: Limits,
     started: Instant,
 ) -> io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let svc = rec.svc;
+    let svc = &rec.svc;
     let lifetime = svc.lifetime;
     let mut fetches = 0u32;
     let mut buf = vec![0u8; 2048];
@@ -234,7 +240,7 @@ async fn flush<S: AsyncWrite + Unpin>(
     stream: &mut S,
     out: &mut Output,
     cast: &mut Option<Recorder>,
-    rec: &Recorded<'_>,
+    rec: &Recorded,
     limits: Limits,
 ) -> io::Result<()> {
     record(rec, std::mem::take(&mut out.notes), &mut Vec::new());
@@ -256,7 +262,7 @@ const FETCHES_PER_LINE: usize = 4;
 const FETCHES_PER_SESSION: u32 = 16;
 
 /// The event of a fetch no command of the line used.
-fn unused_fetch(rec: &Recorded<'_>, f: Fetched) {
+fn unused_fetch(rec: &Recorded, f: Fetched) {
     let id = match &f.result {
         Ok(_) => SessionEventId::FileDownload,
         Err(_) => SessionEventId::FileDownloadFailed,
@@ -280,8 +286,8 @@ struct Fetched {
 }
 
 /// Turns notes into events.
-fn record(rec: &Recorded<'_>, notes: Vec<Note>, fetched: &mut Vec<Fetched>) {
-    let svc = rec.svc;
+fn record(rec: &Recorded, notes: Vec<Note>, fetched: &mut Vec<Fetched>) {
+    let svc = &rec.svc;
     for n in notes {
         match n {
             Note::ClientSize { width, height } => {
@@ -352,7 +358,7 @@ fn record(rec: &Recorded<'_>, notes: Vec<Note>, fetched: &mut Vec<Fetched>) {
 }
 
 /// Stores `data` and fills in the file fields of `e`, counting.
-fn describe_file(rec: &Recorded<'_>, e: &mut SessionEvent, data: &[u8]) {
+fn describe_file(rec: &Recorded, e: &mut SessionEvent, data: &[u8]) {
     let stats = &rec.svc.stats;
     match capture::describe(rec.svc.artifacts.as_ref(), data, e) {
         Some(true) => stats.stored.fetch_add(1, Ordering::Relaxed),
@@ -362,7 +368,7 @@ fn describe_file(rec: &Recorded<'_>, e: &mut SessionEvent, data: &[u8]) {
 }
 
 /// At the end: the files the session wrote, the transcript, and the close.
-fn finish(rec: &Recorded<'_>, session: &TelnetSession, cast: Option<Recorder>, start_us: i64) {
+fn finish(rec: &Recorded, session: &TelnetSession, cast: Option<Recorder>, start_us: i64) {
     let duration_us = (now_us() - start_us).max(0) as u64;
     if let Some(shell) = session.shell() {
         let mut seen = HashSet::new();
