@@ -181,6 +181,16 @@ pub fn run<S: PacketSource + ?Sized>(
     };
     // Cells: both closures below read them, one also counts.
     let (queued, dropped) = (std::cell::Cell::new(0u64), std::cell::Cell::new(0u64));
+    // Hands a batch to the writer, or counts it dropped when the queue is full.
+    let queue_batch = |batch: Vec<Event>| {
+        let n = batch.len() as u64;
+        match tx.try_send(batch) {
+            Ok(()) => queued.set(queued.get() + n),
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                dropped.set(dropped.get() + n)
+            }
+        }
+    };
     let mut published = Instant::now();
     let mut report = LiveReport::default();
     // The counters as they stand, into `report` and the metrics.
@@ -249,13 +259,7 @@ pub fn run<S: PacketSource + ?Sized>(
         stop,
         TICK,
         |batch| {
-            let n = batch.len() as u64;
-            match tx.try_send(std::mem::take(batch)) {
-                Ok(()) => queued.set(queued.get() + n),
-                Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                    dropped.set(dropped.get() + n)
-                }
-            }
+            queue_batch(std::mem::take(batch));
             Ok(())
         },
         |engine, source, d| {
@@ -270,12 +274,8 @@ pub fn run<S: PacketSource + ?Sized>(
     if let Some(host) = engine.service_host() {
         let mut rest = Vec::new();
         host.take_events(&mut rest);
-        let n = rest.len() as u64;
-        if n > 0 {
-            match tx.try_send(rest) {
-                Ok(()) => queued.set(queued.get() + n),
-                Err(_) => dropped.set(dropped.get() + n),
-            }
+        if !rest.is_empty() {
+            queue_batch(rest);
         }
     }
     drop(tx);
