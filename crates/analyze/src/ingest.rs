@@ -218,41 +218,70 @@ pub struct Parsed {
     pub size: u64,
 }
 
-/// Writes each batch as a Parquet file under a staging directory.
+/// Writes each batch as a Parquet file under a staging directory, and hands the file to the
+/// syncer thread.
 struct StagingSink<'a> {
     dir: &'a Path,
     files: Mutex<Vec<StagedFile>>,
+    sync: mpsc::Sender<(PathBuf, File)>,
 }
 
 impl BatchSink for StagingSink<'_> {
     fn accept(&self, seq: u32, day: i64, batch: RecordBatch) -> Result<(), IngestError> {
-        let file = write_parquet(self.dir, seq, day, &batch)?;
+        let (staged, file) = write_parquet(self.dir, seq, day, &batch)?;
+        let path = staged.path.clone();
         if let Ok(mut files) = self.files.lock() {
-            files.push(file);
+            files.push(staged);
         }
+        // The syncer only stops early on an error, which `stage_file` reports.
+        let _ = self.sync.send((path, file));
         Ok(())
     }
 }
 
-/// Reads `path` and writes its events as Parquet under `staging`, using `workers` threads.
+/// Reads `path` and writes its events as Parquet under `staging`, using `workers` threads;
+/// every file is on disk (fsynced) when this returns.
 pub fn stage_file(
     path: &Path,
     opts: &ReadOptions,
     staging: &Path,
     workers: usize,
 ) -> Result<Staged, IngestError> {
-    let sink = StagingSink {
-        dir: staging,
-        files: Mutex::new(Vec::new()),
-    };
-    let parsed = parse_file(path, opts, workers, true, &sink)?;
-    let mut files = sink.files.into_inner().unwrap_or_default();
-    files.sort_by(|a, b| (a.seq, &a.date).cmp(&(b.seq, &b.date)));
-    Ok(Staged {
-        report: parsed.report,
-        digest: parsed.digest.unwrap_or_default(),
-        size: parsed.size,
-        files,
+    let (sync_tx, sync_rx) = mpsc::channel::<(PathBuf, File)>();
+    std::thread::scope(|scope| {
+        // Files are fsynced on a thread of their own: a parser thread that waited on the
+        // disk for each file it wrote left its core idle (90 fsyncs, 88 ms on the bench).
+        let syncer = scope.spawn(move || -> Result<(), IngestError> {
+            for (path, file) in sync_rx {
+                file.sync_all()
+                    .map_err(|source| IngestError::Write { path, source })?;
+            }
+            Ok(())
+        });
+        let sink = StagingSink {
+            dir: staging,
+            files: Mutex::new(Vec::new()),
+            sync: sync_tx,
+        };
+        let parsed = parse_file(path, opts, workers, true, &sink);
+        let StagingSink { files, sync, .. } = sink;
+        drop(sync);
+        let synced = syncer.join().unwrap_or_else(|_| {
+            Err(IngestError::Write {
+                path: staging.to_path_buf(),
+                source: io::Error::other("the syncer thread panicked"),
+            })
+        });
+        let parsed = parsed?;
+        synced?;
+        let mut files = files.into_inner().unwrap_or_default();
+        files.sort_by(|a, b| (a.seq, &a.date).cmp(&(b.seq, &b.date)));
+        Ok(Staged {
+            report: parsed.report,
+            digest: parsed.digest.unwrap_or_default(),
+            size: parsed.size,
+            files,
+        })
     })
 }
 
@@ -525,9 +554,11 @@ fn process_block(
             // The bulk path: lines go into the batch builders without becoming events.
             let sensor = opts.sensor.as_deref();
             let mut add = |view: LineView<'_>| {
-                match view {
-                    LineView::Packet(p) => days.append_line(&p, sensor),
-                    LineView::Lifecycle(mut l) => {
+                // By reference: moving the packet line out of the view was a copy per line.
+                match &view {
+                    LineView::Packet(p) => days.append_line(p, sensor),
+                    LineView::Lifecycle(l) => {
+                        let mut l = l.clone();
                         l.sensor = opts.sensor.clone();
                         days.append(&Event::Lifecycle(l))
                     }
@@ -578,13 +609,13 @@ fn process_block(
     Ok((result, spent))
 }
 
-/// Writes one batch as `DIR/date=YYYY-MM-DD/SEQ.parquet`, synced to disk.
+/// Writes one batch as `DIR/date=YYYY-MM-DD/SEQ.parquet`; the caller syncs the file.
 fn write_parquet(
     dir: &Path,
     seq: u32,
     day: i64,
     batch: &RecordBatch,
-) -> Result<StagedFile, IngestError> {
+) -> Result<(StagedFile, File), IngestError> {
     let date = honeyscope_event::Timestamp(day * 86_400_000_000).utc_date();
     let part = dir.join(format!("date={date}"));
     let path = part.join(format!("{seq:06}.parquet"));
@@ -602,11 +633,11 @@ fn write_parquet(
         ArrowWriter::try_new(file, event_schema(), Some(writer_properties())).map_err(perr)?;
     writer.write(batch).map_err(perr)?;
     let file = writer.into_inner().map_err(perr)?;
-    file.sync_all().map_err(werr)?;
-    Ok(StagedFile {
+    let staged = StagedFile {
         date,
         seq,
         path,
         rows: batch.num_rows() as u64,
-    })
+    };
+    Ok((staged, file))
 }
