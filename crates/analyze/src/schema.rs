@@ -9,7 +9,9 @@ use arrow_array::{
     new_null_array, Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray, RecordBatch, StringArray,
     TimestampMicrosecondArray, UInt16Array, UInt32Array, UInt64Array, UInt8Array,
 };
-use arrow_buffer::{ArrowNativeType, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{
+    ArrowNativeType, BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer,
+};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use honeyscope_event::honeyd::PacketLine;
 use honeyscope_event::{
@@ -268,73 +270,67 @@ pub fn event_schema() -> SchemaRef {
         .clone()
 }
 
-/// A nullable primitive column being filled. Appending is a plain push (Arrow's builders
-/// check capacity and null bitmaps on every value, which is most of their cost per row);
-/// the array is made once, at [`PrimCol::finish`].
-struct PrimCol<T> {
-    values: Vec<T>,
-    valid: Vec<bool>,
-    nulls: usize,
-}
+/// A primitive column being filled. Appending is a plain push (Arrow's builders check
+/// capacity and null bitmaps on every value, which is most of their cost per row); the array
+/// is made once, at [`Values::finish`], with validity kept elsewhere.
+struct Values<T>(Vec<T>);
 
-impl<T: ArrowNativeType> PrimCol<T> {
+impl<T: ArrowNativeType> Values<T> {
     fn with_capacity(rows: usize) -> Self {
-        PrimCol {
-            values: Vec::with_capacity(rows),
-            valid: Vec::with_capacity(rows),
-            nulls: 0,
-        }
+        Values(Vec::with_capacity(rows))
     }
 
-    fn push(&mut self, v: Option<T>) {
-        self.values.push(v.unwrap_or_default());
-        self.valid.push(v.is_some());
-        self.nulls += usize::from(v.is_none());
+    /// Appends `v` (the type's default for a null) and sets `bit` in the row's `mask` when
+    /// there is a value.
+    #[inline(always)]
+    fn put(&mut self, v: Option<T>, bit: u16, mask: &mut u16) {
+        self.0.push(v.unwrap_or_default());
+        *mask |= bit * u16::from(v.is_some());
     }
 
-    fn finish<P: ArrowPrimitiveType<Native = T>>(&mut self) -> PrimitiveArray<P> {
-        let values = ScalarBuffer::from(std::mem::take(&mut self.values));
-        let valid = std::mem::take(&mut self.valid);
-        let nulls = (std::mem::take(&mut self.nulls) > 0).then(|| NullBuffer::from(valid));
-        PrimitiveArray::new(values, nulls)
+    fn finish<P: ArrowPrimitiveType<Native = T>>(
+        &mut self,
+        nulls: Option<NullBuffer>,
+    ) -> PrimitiveArray<P> {
+        PrimitiveArray::new(ScalarBuffer::from(std::mem::take(&mut self.0)), nulls)
     }
 }
 
-/// A nullable UTF-8 column being filled, like [`PrimCol`]: offsets, bytes and validity.
-/// Its bytes stay far below `i32::MAX`: every caller appends one input block (4 MiB of
-/// text, or a capture batch of short fields) per batch.
-struct StrCol {
+/// A UTF-8 column being filled, like [`Values`]: offsets and bytes. Its bytes stay far below
+/// `i32::MAX`: every caller appends one input block (4 MiB of text, or a capture batch of
+/// short fields) per batch.
+struct Texts {
     offsets: Vec<i32>,
     data: Vec<u8>,
-    valid: Vec<bool>,
-    nulls: usize,
 }
 
-impl StrCol {
+impl Texts {
     fn with_capacity(rows: usize, bytes: usize) -> Self {
         let mut offsets = Vec::with_capacity(rows + 1);
         offsets.push(0);
-        StrCol {
+        Texts {
             offsets,
             data: Vec::with_capacity(bytes),
-            valid: Vec::with_capacity(rows),
-            nulls: 0,
         }
     }
 
-    fn push(&mut self, v: Option<&str>) {
-        if let Some(v) = v {
-            self.data.extend_from_slice(v.as_bytes());
-        } else {
-            self.nulls += 1;
-        }
-        self.valid.push(v.is_some());
+    fn end_value(&mut self) {
         self.offsets
             .push(i32::try_from(self.data.len()).unwrap_or(i32::MAX));
     }
 
+    /// Appends `v` (empty for a null), setting `bit` in `mask` when there is one.
+    #[inline(always)]
+    fn put(&mut self, v: Option<&str>, bit: u16, mask: &mut u16) {
+        if let Some(v) = v {
+            self.data.extend_from_slice(v.as_bytes());
+            *mask |= bit;
+        }
+        self.end_value();
+    }
+
     /// Appends the canonical text of an address (IPv4, the common case, without `fmt`).
-    fn push_ip(&mut self, ip: IpAddr) {
+    fn put_ip(&mut self, ip: IpAddr, bit: u16, mask: &mut u16) {
         use std::io::Write;
         match ip {
             IpAddr::V4(v4) => honeyscope_event::text::extend_ipv4(&mut self.data, v4),
@@ -343,21 +339,18 @@ impl StrCol {
                 let _ = write!(self.data, "{v6}");
             }
         }
-        self.valid.push(true);
-        self.offsets
-            .push(i32::try_from(self.data.len()).unwrap_or(i32::MAX));
+        *mask |= bit;
+        self.end_value();
     }
 
-    fn finish(&mut self) -> StringArray {
+    fn finish(&mut self, nulls: Option<NullBuffer>) -> StringArray {
         let offsets = std::mem::replace(&mut self.offsets, vec![0]);
         let data = std::mem::take(&mut self.data);
-        let valid = std::mem::take(&mut self.valid);
-        let nulls = (std::mem::take(&mut self.nulls) > 0).then(|| NullBuffer::from(valid));
         let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
         let data = Buffer::from_vec(data);
         if i32::try_from(data.len()).is_ok() {
-            // SAFETY: `data` is the concatenation of whole `str`s (`push`) and ASCII
-            // (`push_ip`), so it is UTF-8, and `offsets` holds the length after each push:
+            // SAFETY: `data` is the concatenation of whole `str`s (`put`) and ASCII
+            // (`put_ip`), so it is UTF-8, and `offsets` holds the length after each value:
             // it starts at 0, never decreases, and every offset lies on a boundary between
             // two of those strings. No offset was clamped, as the total fits in an i32.
             // This skips a second UTF-8 check of text the Honeyd reader has already checked
@@ -370,25 +363,114 @@ impl StrCol {
     }
 }
 
+/// The validity of the nullable packet columns: one bit per column in a mask per row. A
+/// row's bits are set in a register and stored once (a validity vector per column was a
+/// fifth of the cost of appending a Honeyd line).
+mod present {
+    pub const SENSOR: u16 = 1 << 0;
+    pub const PROTO: u16 = 1 << 1;
+    pub const PROTO_NAME: u16 = 1 << 2;
+    pub const SRC: u16 = 1 << 3;
+    pub const SPORT: u16 = 1 << 4;
+    pub const DST: u16 = 1 << 5;
+    pub const DPORT: u16 = 1 << 6;
+    pub const ICMP_TYPE: u16 = 1 << 7;
+    pub const ICMP_CODE: u16 = 1 << 8;
+    pub const IP_LEN: u16 = 1 << 9;
+    pub const TCP_FLAGS: u16 = 1 << 10;
+    pub const RX_BYTES: u16 = 1 << 11;
+    pub const TX_BYTES: u16 = 1 << 12;
+    pub const OS: u16 = 1 << 13;
+    pub const REMARK: u16 = 1 << 14;
+}
+
+/// The validity buffer of the column `bit` stands for; none when no row is null.
+fn nulls_of(masks: &[u16], bit: u16) -> Option<NullBuffer> {
+    let valid = NullBuffer::new(BooleanBuffer::collect_bool(masks.len(), |i| {
+        masks[i] & bit != 0
+    }));
+    (valid.null_count() > 0).then_some(valid)
+}
+
+/// A nullable primitive column with its own validity (the later, rarely filled columns).
+struct PrimCol<T> {
+    values: Values<T>,
+    valid: Vec<bool>,
+    nulls: usize,
+}
+
+impl<T: ArrowNativeType> PrimCol<T> {
+    fn with_capacity(rows: usize) -> Self {
+        PrimCol {
+            values: Values::with_capacity(rows),
+            valid: Vec::with_capacity(rows),
+            nulls: 0,
+        }
+    }
+
+    fn push(&mut self, v: Option<T>) {
+        self.values.put(v, 0, &mut 0);
+        self.valid.push(v.is_some());
+        self.nulls += usize::from(v.is_none());
+    }
+
+    fn finish<P: ArrowPrimitiveType<Native = T>>(&mut self) -> PrimitiveArray<P> {
+        let valid = std::mem::take(&mut self.valid);
+        let nulls = (std::mem::take(&mut self.nulls) > 0).then(|| NullBuffer::from(valid));
+        self.values.finish(nulls)
+    }
+}
+
+/// A nullable UTF-8 column with its own validity, like [`PrimCol`].
+struct StrCol {
+    texts: Texts,
+    valid: Vec<bool>,
+    nulls: usize,
+}
+
+impl StrCol {
+    fn with_capacity(rows: usize, bytes: usize) -> Self {
+        StrCol {
+            texts: Texts::with_capacity(rows, bytes),
+            valid: Vec::with_capacity(rows),
+            nulls: 0,
+        }
+    }
+
+    fn push(&mut self, v: Option<&str>) {
+        self.texts.put(v, 0, &mut 0);
+        self.valid.push(v.is_some());
+        self.nulls += usize::from(v.is_none());
+    }
+
+    fn finish(&mut self) -> StringArray {
+        let valid = std::mem::take(&mut self.valid);
+        let nulls = (std::mem::take(&mut self.nulls) > 0).then(|| NullBuffer::from(valid));
+        self.texts.finish(nulls)
+    }
+}
+
 /// Builds a [`RecordBatch`] of events, row by row.
 pub struct EventBatchBuilder {
     ts: Vec<i64>,
-    sensor: StrCol,
-    kind: StrCol,
-    proto: PrimCol<u8>,
-    proto_name: StrCol,
-    src: StrCol,
-    sport: PrimCol<u16>,
-    dst: StrCol,
-    dport: PrimCol<u16>,
-    icmp_type: PrimCol<u8>,
-    icmp_code: PrimCol<u8>,
-    ip_len: PrimCol<u32>,
-    tcp_flags: PrimCol<u8>,
-    rx_bytes: PrimCol<u64>,
-    tx_bytes: PrimCol<u64>,
-    os: StrCol,
-    remark: StrCol,
+    /// Per row, which of the nullable packet columns have a value ([`present`]).
+    present: Vec<u16>,
+    sensor: Texts,
+    kind: Texts,
+    proto: Values<u8>,
+    proto_name: Texts,
+    src: Texts,
+    sport: Values<u16>,
+    dst: Texts,
+    dport: Values<u16>,
+    icmp_type: Values<u8>,
+    icmp_code: Values<u8>,
+    ip_len: Values<u32>,
+    tcp_flags: Values<u8>,
+    rx_bytes: Values<u64>,
+    tx_bytes: Values<u64>,
+    os: Texts,
+    remark: Texts,
     /// Made on the first payload record, with nulls for the rows before it: batches
     /// without one (nearly all) pay nothing per row for these columns.
     payload: Option<PayloadCols>,
@@ -543,23 +625,24 @@ impl Default for EventBatchBuilder {
 impl EventBatchBuilder {
     /// A builder with room for `rows` events before it reallocates.
     pub fn with_capacity(rows: usize) -> Self {
-        let s = |bytes| StrCol::with_capacity(rows, rows * bytes);
+        let s = |bytes| Texts::with_capacity(rows, rows * bytes);
         EventBatchBuilder {
             ts: Vec::with_capacity(rows),
+            present: Vec::with_capacity(rows),
             sensor: s(0),
             kind: s(5),
-            proto: PrimCol::with_capacity(rows),
+            proto: Values::with_capacity(rows),
             proto_name: s(3),
             src: s(14),
-            sport: PrimCol::with_capacity(rows),
+            sport: Values::with_capacity(rows),
             dst: s(14),
-            dport: PrimCol::with_capacity(rows),
-            icmp_type: PrimCol::with_capacity(rows),
-            icmp_code: PrimCol::with_capacity(rows),
-            ip_len: PrimCol::with_capacity(rows),
-            tcp_flags: PrimCol::with_capacity(rows),
-            rx_bytes: PrimCol::with_capacity(rows),
-            tx_bytes: PrimCol::with_capacity(rows),
+            dport: Values::with_capacity(rows),
+            icmp_type: Values::with_capacity(rows),
+            icmp_code: Values::with_capacity(rows),
+            ip_len: Values::with_capacity(rows),
+            tcp_flags: Values::with_capacity(rows),
+            rx_bytes: Values::with_capacity(rows),
+            tx_bytes: Values::with_capacity(rows),
             os: s(4),
             remark: s(0),
             payload: None,
@@ -583,41 +666,48 @@ impl EventBatchBuilder {
     /// no protocol: it is the transport's, not the event's.
     fn push_connection_row(
         &mut self,
+        m: &mut u16,
         kind: &'static str,
         proto: Option<u8>,
         (src, sport): (std::net::IpAddr, u16),
         (dst, dport): (std::net::IpAddr, u16),
     ) {
-        self.kind.push(Some(kind));
-        self.proto.push(proto);
+        use present::*;
+        self.kind.put(Some(kind), 0, m);
+        self.proto.put(proto, PROTO, m);
         self.proto_name
-            .push(proto.map(honeyscope_event::proto::name));
-        self.src.push_ip(src);
-        self.sport.push(Some(sport));
-        self.dst.push_ip(dst);
-        self.dport.push(Some(dport));
-        for c in [
-            &mut self.icmp_type,
-            &mut self.icmp_code,
-            &mut self.tcp_flags,
-        ] {
-            c.push(None);
-        }
-        self.ip_len.push(None);
-        self.rx_bytes.push(None);
-        self.tx_bytes.push(None);
-        self.os.push(None);
-        self.remark.push(None);
+            .put(proto.map(honeyscope_event::proto::name), PROTO_NAME, m);
+        self.src.put_ip(src, SRC, m);
+        self.sport.put(Some(sport), SPORT, m);
+        self.dst.put_ip(dst, DST, m);
+        self.dport.put(Some(dport), DPORT, m);
+        self.push_no_packet_fields();
+    }
+
+    /// Nulls in the packet-level columns after the addresses (their bits stay clear).
+    fn push_no_packet_fields(&mut self) {
+        let m = &mut 0;
+        self.icmp_type.put(None, 0, m);
+        self.icmp_code.put(None, 0, m);
+        self.ip_len.put(None, 0, m);
+        self.tcp_flags.put(None, 0, m);
+        self.rx_bytes.put(None, 0, m);
+        self.tx_bytes.put(None, 0, m);
+        self.os.put(None, 0, m);
+        self.remark.put(None, 0, m);
     }
 
     /// Appends one event.
     pub fn append(&mut self, ev: &Event) {
         let rows_before = self.ts.len();
+        let mut m = 0u16;
         self.ts.push(ev.time().as_micros());
-        self.sensor.push(ev.sensor().map(|s| &**s));
+        self.sensor
+            .put(ev.sensor().map(|s| &**s), present::SENSOR, &mut m);
         match ev {
             Event::Payload(d) => {
                 self.push_connection_row(
+                    &mut m,
                     "payload",
                     Some(d.proto),
                     (d.src, d.sport),
@@ -631,13 +721,19 @@ impl EventBatchBuilder {
                 c.head.push(Some(&d.head));
             }
             Event::Session(s) => {
-                self.push_connection_row("session", None, (s.src, s.sport), (s.dst, s.dport));
+                self.push_connection_row(
+                    &mut m,
+                    "session",
+                    None,
+                    (s.src, s.sport),
+                    (s.dst, s.dport),
+                );
                 self.session
                     .get_or_insert_with(|| SessionCols::new(rows_before))
                     .push(s);
             }
             Event::Http(h) => {
-                self.push_connection_row("http", None, (h.src, h.sport), (h.dst, h.dport));
+                self.push_connection_row(&mut m, "http", None, (h.src, h.sport), (h.dst, h.dport));
                 self.session
                     .get_or_insert_with(|| SessionCols::new(rows_before))
                     .push_http(h);
@@ -645,25 +741,20 @@ impl EventBatchBuilder {
                     .get_or_insert_with(|| HttpCols::new(rows_before))
                     .push(h);
             }
-            Event::Packet(p) => self.append_packet(p),
+            Event::Packet(p) => self.append_packet(p, &mut m),
             Event::Lifecycle(l) => {
-                self.kind.push(Some(l.state.as_str()));
-                self.proto.push(None);
-                self.proto_name.push(None);
-                self.src.push(None);
-                self.sport.push(None);
-                self.dst.push(None);
-                self.dport.push(None);
-                self.icmp_type.push(None);
-                self.icmp_code.push(None);
-                self.ip_len.push(None);
-                self.tcp_flags.push(None);
-                self.rx_bytes.push(None);
-                self.tx_bytes.push(None);
-                self.os.push(None);
-                self.remark.push(None);
+                self.kind.put(Some(l.state.as_str()), 0, &mut m);
+                let none = &mut 0;
+                self.proto.put(None, 0, none);
+                self.proto_name.put(None, 0, none);
+                self.src.put(None, 0, none);
+                self.sport.put(None, 0, none);
+                self.dst.put(None, 0, none);
+                self.dport.put(None, 0, none);
+                self.push_no_packet_fields();
             }
         }
+        self.present.push(m);
         if !matches!(ev, Event::Payload(_)) {
             if let Some(c) = &mut self.payload {
                 c.push_none();
@@ -684,28 +775,32 @@ impl EventBatchBuilder {
     /// Appends a Honeyd packet line without making an event of it first (the bulk path:
     /// no allocation, and IPv4 addresses keep the text they were parsed from).
     pub fn append_line(&mut self, p: &PacketLine<'_>, sensor: Option<&str>) {
+        use present::*;
+        let mut m = PROTO | PROTO_NAME;
         self.ts.push(p.time.as_micros());
-        self.sensor.push(sensor);
-        self.kind.push(Some(p.kind.as_str()));
-        self.proto.push(Some(p.proto));
-        self.proto_name.push(Some(p.proto_name));
-        for ((ip, text), b) in [(p.src, &mut self.src), (p.dst, &mut self.dst)] {
+        self.sensor.put(sensor, SENSOR, &mut m);
+        self.kind.put(Some(p.kind.as_str()), 0, &mut m);
+        self.proto.put(Some(p.proto), 0, &mut m);
+        self.proto_name.put(Some(p.proto_name), 0, &mut m);
+        for ((ip, text), b, bit) in [(p.src, &mut self.src, SRC), (p.dst, &mut self.dst, DST)] {
             if ip.is_ipv4() {
-                b.push(Some(text));
+                b.put(Some(text), bit, &mut m);
             } else {
-                b.push_ip(ip);
+                b.put_ip(ip, bit, &mut m);
             }
         }
-        self.sport.push(p.sport);
-        self.dport.push(p.dport);
-        self.icmp_type.push(p.icmp.map(|i| i.0));
-        self.icmp_code.push(p.icmp.map(|i| i.1));
-        self.ip_len.push(p.ip_len);
-        self.tcp_flags.push(p.tcp_flags.map(|f| f.0));
-        self.rx_bytes.push(p.bytes.map(|b| b.0));
-        self.tx_bytes.push(p.bytes.map(|b| b.1));
-        self.os.push(p.os);
-        self.remark.push(p.remark);
+        self.sport.put(p.sport, SPORT, &mut m);
+        self.dport.put(p.dport, DPORT, &mut m);
+        self.icmp_type.put(p.icmp.map(|i| i.0), ICMP_TYPE, &mut m);
+        self.icmp_code.put(p.icmp.map(|i| i.1), ICMP_CODE, &mut m);
+        self.ip_len.put(p.ip_len, IP_LEN, &mut m);
+        self.tcp_flags
+            .put(p.tcp_flags.map(|f| f.0), TCP_FLAGS, &mut m);
+        self.rx_bytes.put(p.bytes.map(|b| b.0), RX_BYTES, &mut m);
+        self.tx_bytes.put(p.bytes.map(|b| b.1), TX_BYTES, &mut m);
+        self.os.put(p.os, OS, &mut m);
+        self.remark.put(p.remark, REMARK, &mut m);
+        self.present.push(m);
         if let Some(c) = &mut self.payload {
             c.push_none();
         }
@@ -717,22 +812,23 @@ impl EventBatchBuilder {
         }
     }
 
-    fn append_packet(&mut self, p: &PacketEvent) {
-        self.kind.push(Some(p.kind.as_str()));
-        self.proto.push(Some(p.proto));
-        self.proto_name.push(Some(p.proto_name()));
-        self.src.push_ip(p.src);
-        self.sport.push(p.sport);
-        self.dst.push_ip(p.dst);
-        self.dport.push(p.dport);
-        self.icmp_type.push(p.icmp_type);
-        self.icmp_code.push(p.icmp_code);
-        self.ip_len.push(p.ip_len);
-        self.tcp_flags.push(p.tcp_flags.map(|f| f.0));
-        self.rx_bytes.push(p.rx_bytes);
-        self.tx_bytes.push(p.tx_bytes);
-        self.os.push(p.os.as_deref());
-        self.remark.push(p.remark.as_deref());
+    fn append_packet(&mut self, p: &PacketEvent, m: &mut u16) {
+        use present::*;
+        self.kind.put(Some(p.kind.as_str()), 0, m);
+        self.proto.put(Some(p.proto), PROTO, m);
+        self.proto_name.put(Some(p.proto_name()), PROTO_NAME, m);
+        self.src.put_ip(p.src, SRC, m);
+        self.sport.put(p.sport, SPORT, m);
+        self.dst.put_ip(p.dst, DST, m);
+        self.dport.put(p.dport, DPORT, m);
+        self.icmp_type.put(p.icmp_type, ICMP_TYPE, m);
+        self.icmp_code.put(p.icmp_code, ICMP_CODE, m);
+        self.ip_len.put(p.ip_len, IP_LEN, m);
+        self.tcp_flags.put(p.tcp_flags.map(|f| f.0), TCP_FLAGS, m);
+        self.rx_bytes.put(p.rx_bytes, RX_BYTES, m);
+        self.tx_bytes.put(p.tx_bytes, TX_BYTES, m);
+        self.os.put(p.os.as_deref(), OS, m);
+        self.remark.put(p.remark.as_deref(), REMARK, m);
     }
 
     /// The batch of everything appended; the builder is empty afterwards.
@@ -740,24 +836,27 @@ impl EventBatchBuilder {
         let ts =
             TimestampMicrosecondArray::new(ScalarBuffer::from(std::mem::take(&mut self.ts)), None)
                 .with_timezone("UTC");
+        let masks = std::mem::take(&mut self.present);
+        let n = |bit| nulls_of(&masks, bit);
+        use present::*;
         let columns: Vec<ArrayRef> = vec![
             Arc::new(ts),
-            Arc::new(self.sensor.finish()),
-            Arc::new(self.kind.finish()),
-            Arc::new(self.proto.finish::<UInt8Type>()),
-            Arc::new(self.proto_name.finish()),
-            Arc::new(self.src.finish()),
-            Arc::new(self.sport.finish::<UInt16Type>()),
-            Arc::new(self.dst.finish()),
-            Arc::new(self.dport.finish::<UInt16Type>()),
-            Arc::new(self.icmp_type.finish::<UInt8Type>()),
-            Arc::new(self.icmp_code.finish::<UInt8Type>()),
-            Arc::new(self.ip_len.finish::<UInt32Type>()),
-            Arc::new(self.tcp_flags.finish::<UInt8Type>()),
-            Arc::new(self.rx_bytes.finish::<UInt64Type>()),
-            Arc::new(self.tx_bytes.finish::<UInt64Type>()),
-            Arc::new(self.os.finish()),
-            Arc::new(self.remark.finish()),
+            Arc::new(self.sensor.finish(n(SENSOR))),
+            Arc::new(self.kind.finish(None)),
+            Arc::new(self.proto.finish::<UInt8Type>(n(PROTO))),
+            Arc::new(self.proto_name.finish(n(PROTO_NAME))),
+            Arc::new(self.src.finish(n(SRC))),
+            Arc::new(self.sport.finish::<UInt16Type>(n(SPORT))),
+            Arc::new(self.dst.finish(n(DST))),
+            Arc::new(self.dport.finish::<UInt16Type>(n(DPORT))),
+            Arc::new(self.icmp_type.finish::<UInt8Type>(n(ICMP_TYPE))),
+            Arc::new(self.icmp_code.finish::<UInt8Type>(n(ICMP_CODE))),
+            Arc::new(self.ip_len.finish::<UInt32Type>(n(IP_LEN))),
+            Arc::new(self.tcp_flags.finish::<UInt8Type>(n(TCP_FLAGS))),
+            Arc::new(self.rx_bytes.finish::<UInt64Type>(n(RX_BYTES))),
+            Arc::new(self.tx_bytes.finish::<UInt64Type>(n(TX_BYTES))),
+            Arc::new(self.os.finish(n(OS))),
+            Arc::new(self.remark.finish(n(REMARK))),
         ];
         let mut columns = columns;
         match self.payload.take() {
@@ -1457,12 +1556,17 @@ mod tests {
             "2001:db8::1",
             "::ffff:1.2.3.4",
         ];
-        let mut b = StrCol::with_capacity(0, 0);
+        let mut b = Texts::with_capacity(0, 0);
+        let mut masks = Vec::new();
         for ip in ips {
-            b.push_ip(ip.parse().unwrap());
+            let mut m = 0;
+            b.put_ip(ip.parse().unwrap(), 1, &mut m);
+            masks.push(m);
         }
-        b.push(None);
-        let arr = b.finish();
+        let mut m = 0;
+        b.put(None, 1, &mut m);
+        masks.push(m);
+        let arr = b.finish(nulls_of(&masks, 1));
         for (i, ip) in ips.iter().enumerate() {
             assert_eq!(arr.value(i), *ip);
         }
