@@ -74,12 +74,14 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    #[inline(always)]
     fn rest(&self) -> &'a [u8] {
         &self.s[self.i..]
     }
 
     /// The text of bytes `a..b`; empty if that is not on character boundaries (which the
     /// cursor's positions always are).
+    #[inline(always)]
     fn str(&self, a: usize, b: usize) -> &'a str {
         self.text.get(a..b).unwrap_or_default()
     }

@@ -352,28 +352,56 @@ impl LocalZone {
 
     /// Parses Honeyd's `YYYY-MM-DD-HH:MM:SS.ffff` (exactly 24 bytes) in this zone.
     pub fn parse_honeyd_time(&self, s: &[u8]) -> Option<Timestamp> {
-        // Fixed positions, so this is straight-line code: no loops, no bounds checks.
         let s: &[u8; 24] = s.try_into().ok()?;
-        if s[4] != b'-' || s[7] != b'-' || s[10] != b'-' || s[13] != b':' || s[16] != b':' {
-            return None;
-        }
-        if s[19] != b'.' {
-            return None;
-        }
-        let d = |i: usize| s[i].wrapping_sub(b'0') as u32;
-        const DIGITS: [usize; 18] = [
-            0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22, 23,
+        // The stamp is checked as three 8-byte words, all its digits and separators at
+        // once: per-byte compares were a sixth of the Honeyd parser's instructions.
+        let word = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&s[i..i + 8]);
+            u64::from_le_bytes(w)
+        };
+        let (w0, w1, w2) = (word(0), word(8), word(16));
+        // Per word: which bytes are digits (0xff) and what the separators must be.
+        const DIGITS: [u64; 3] = [
+            u64::from_le_bytes([0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0]),
+            u64::from_le_bytes([0xff, 0xff, 0, 0xff, 0xff, 0, 0xff, 0xff]),
+            u64::from_le_bytes([0, 0xff, 0xff, 0, 0xff, 0xff, 0xff, 0xff]),
         ];
-        if DIGITS.iter().fold(0, |bad, &i| bad | u32::from(d(i) > 9)) != 0 {
+        const SEPARATORS: [u64; 3] = [
+            u64::from_le_bytes([0, 0, 0, 0, b'-', 0, 0, b'-']),
+            u64::from_le_bytes([0, 0, b'-', 0, 0, b':', 0, 0]),
+            u64::from_le_bytes([b':', 0, 0, b'.', 0, 0, 0, 0]),
+        ];
+        const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+        const ZEROS: u64 = 0x3030_3030_3030_3030;
+        const SIXES: u64 = 0x0606_0606_0606_0606;
+        let mut bad = 0;
+        for (k, w) in [w0, w1, w2].into_iter().enumerate() {
+            let digits = w & DIGITS[k];
+            // A digit byte is 0x30..=0x39: high nibble 3, and still 3 after adding 6 (no
+            // carry leaves a byte whose high nibble is 3).
+            bad |= (digits & HIGH) ^ (ZEROS & DIGITS[k]);
+            bad |= (digits.wrapping_add(SIXES & DIGITS[k]) & HIGH) ^ (ZEROS & DIGITS[k]);
+            bad |= (w & !DIGITS[k]) ^ SEPARATORS[k];
+        }
+        if bad != 0 {
             return None;
         }
-        let n2 = |i: usize| d(i) * 10 + d(i + 1);
-        let (y, mo, d) = (n2(0) * 100 + n2(2), n2(5), n2(8));
-        let (h, mi, se, frac) = (n2(11), n2(14), n2(17), n2(20) * 100 + n2(22));
+        // Digit values, byte by byte.
+        let (v0, v1, v2) = (
+            w0 - (ZEROS & DIGITS[0]),
+            w1 - (ZEROS & DIGITS[1]),
+            w2 - (ZEROS & DIGITS[2]),
+        );
+        let d = |w: u64, i: u32| ((w >> (8 * i)) & 0xff) as u32;
+        let n2 = |w: u64, i: u32| d(w, i) * 10 + d(w, i + 1);
+        let (y, mo, day) = (n2(v0, 0) * 100 + n2(v0, 2), n2(v0, 5), n2(v1, 0));
+        let (h, mi, se) = (n2(v1, 3), n2(v1, 6), n2(v2, 1));
+        let frac = n2(v2, 4) * 100 + n2(v2, 6);
         if h > 23 || mi > 59 || se > 59 {
             return None;
         }
-        let key = y * 10_000 + mo * 100 + d;
+        let key = y * 10_000 + mo * 100 + day;
         let cached = self.last_date.load(Ordering::Relaxed);
         let days = if cached >> 32 == key as u64 && key != 0 {
             (cached as u32 as i32) as i64
@@ -381,7 +409,7 @@ impl LocalZone {
             let days = Ymd {
                 year: y as i32,
                 month: mo,
-                day: d,
+                day,
             }
             .to_epoch_day()?;
             // Dates of years 1..=9999 are within ±3.7 million days: they fit an i32.
@@ -494,6 +522,40 @@ mod tests {
             b"",
         ] {
             assert_eq!(z.parse_honeyd_time(bad), None, "{:?}", bad);
+        }
+        // Each byte replaced by each other byte: only digits in digit places still parse,
+        // and then as the same stamp read digit by digit.
+        let good = *b"2023-04-28-13:47:14.3718";
+        for i in 0..good.len() {
+            for b in 0..=255u8 {
+                let mut s = good;
+                s[i] = b;
+                let digit_place = !matches!(i, 4 | 7 | 10 | 13 | 16 | 19);
+                let parsed = z.parse_honeyd_time(&s);
+                if s == good {
+                    assert!(parsed.is_some());
+                    continue;
+                }
+                if !(digit_place && b.is_ascii_digit()) {
+                    assert_eq!(parsed, None, "{:?}", String::from_utf8_lossy(&s));
+                    continue;
+                }
+                let text = std::str::from_utf8(&s).unwrap();
+                let n = |a: usize, b: usize| text[a..b].parse::<i64>().unwrap();
+                let (h, mi, se) = (n(11, 13), n(14, 16), n(17, 19));
+                let date = jiff::civil::Date::new(n(0, 4) as i16, n(5, 7) as i8, n(8, 10) as i8);
+                let want = match date {
+                    Ok(d) if h < 24 && mi < 60 && se < 60 => {
+                        let epoch = jiff::civil::date(1970, 1, 1);
+                        let secs = d.since(epoch).unwrap().get_days() as i64 * 86_400;
+                        Some(Timestamp(
+                            (secs + h * 3600 + mi * 60 + se) * 1_000_000 + n(20, 24) * 100,
+                        ))
+                    }
+                    _ => None,
+                };
+                assert_eq!(parsed, want, "{text}");
+            }
         }
         assert!(LocalZone::named("Mars/Olympus").is_err());
     }
