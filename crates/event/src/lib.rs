@@ -21,4 +21,4 @@ pub use model::{
     Event, HttpEvent, LifecycleEvent, LogState, PacketEvent, PacketKind, PayloadEvent,
     SessionEvent, SessionEventId, TcpFlags,
 };
-pub use time::{LocalZone, Timestamp};
+pub use time::{LocalZone, StampReader, Timestamp};

@@ -350,78 +350,147 @@ impl LocalZone {
         push_stamp(out, secs, b'-', micros / 100, 4, "");
     }
 
-    /// Parses Honeyd's `YYYY-MM-DD-HH:MM:SS.ffff` (exactly 24 bytes) in this zone.
+    /// Parses Honeyd's `YYYY-MM-DD-HH:MM:SS.ffff` (exactly 24 bytes) in this zone. To read
+    /// many stamps in a row, use one [`StampReader`].
     pub fn parse_honeyd_time(&self, s: &[u8]) -> Option<Timestamp> {
-        let s: &[u8; 24] = s.try_into().ok()?;
-        // The stamp is checked as three 8-byte words, all its digits and separators at
-        // once: per-byte compares were a sixth of the Honeyd parser's instructions.
-        let word = |i: usize| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&s[i..i + 8]);
-            u64::from_le_bytes(w)
-        };
-        let (w0, w1, w2) = (word(0), word(8), word(16));
-        // Per word: which bytes are digits (0xff) and what the separators must be.
-        const DIGITS: [u64; 3] = [
-            u64::from_le_bytes([0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0]),
-            u64::from_le_bytes([0xff, 0xff, 0, 0xff, 0xff, 0, 0xff, 0xff]),
-            u64::from_le_bytes([0, 0xff, 0xff, 0, 0xff, 0xff, 0xff, 0xff]),
-        ];
-        const SEPARATORS: [u64; 3] = [
-            u64::from_le_bytes([0, 0, 0, 0, b'-', 0, 0, b'-']),
-            u64::from_le_bytes([0, 0, b'-', 0, 0, b':', 0, 0]),
-            u64::from_le_bytes([b':', 0, 0, b'.', 0, 0, 0, 0]),
-        ];
-        const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
-        const ZEROS: u64 = 0x3030_3030_3030_3030;
-        const SIXES: u64 = 0x0606_0606_0606_0606;
-        let mut bad = 0;
-        for (k, w) in [w0, w1, w2].into_iter().enumerate() {
-            let digits = w & DIGITS[k];
-            // A digit byte is 0x30..=0x39: high nibble 3, and still 3 after adding 6 (no
-            // carry leaves a byte whose high nibble is 3).
-            bad |= (digits & HIGH) ^ (ZEROS & DIGITS[k]);
-            bad |= (digits.wrapping_add(SIXES & DIGITS[k]) & HIGH) ^ (ZEROS & DIGITS[k]);
-            bad |= (w & !DIGITS[k]) ^ SEPARATORS[k];
+        self.stamp_reader().read(s)
+    }
+
+    /// A reader of consecutive Honeyd stamps in this zone (one per thread).
+    pub fn stamp_reader(&self) -> StampReader<'_> {
+        StampReader {
+            zone: self,
+            minute: NO_MINUTE,
+            days: 0,
+            minute_sod: 0,
+            minute_utc: None,
         }
-        if bad != 0 {
-            return None;
-        }
-        // Digit values, byte by byte.
-        let (v0, v1, v2) = (
-            w0 - (ZEROS & DIGITS[0]),
-            w1 - (ZEROS & DIGITS[1]),
-            w2 - (ZEROS & DIGITS[2]),
-        );
-        let d = |w: u64, i: u32| ((w >> (8 * i)) & 0xff) as u32;
-        let n2 = |w: u64, i: u32| d(w, i) * 10 + d(w, i + 1);
-        let (y, mo, day) = (n2(v0, 0) * 100 + n2(v0, 2), n2(v0, 5), n2(v1, 0));
-        let (h, mi, se) = (n2(v1, 3), n2(v1, 6), n2(v2, 1));
-        let frac = n2(v2, 4) * 100 + n2(v2, 6);
-        if h > 23 || mi > 59 || se > 59 {
-            return None;
-        }
-        let key = y * 10_000 + mo * 100 + day;
+    }
+
+    /// The local date `key` (`YYYYMMDD`) as days since the epoch, through the one-date cache.
+    fn epoch_day(&self, ymd: Ymd) -> Option<i64> {
+        let key = ymd.year as u32 * 10_000 + ymd.month * 100 + ymd.day;
         let cached = self.last_date.load(Ordering::Relaxed);
-        let days = if cached >> 32 == key as u64 && key != 0 {
-            (cached as u32 as i32) as i64
-        } else {
-            let days = Ymd {
-                year: y as i32,
-                month: mo,
-                day,
+        if cached >> 32 == key as u64 && key != 0 {
+            return Some((cached as u32 as i32) as i64);
+        }
+        let days = ymd.to_epoch_day()?;
+        // Dates of years 1..=9999 are within ±3.7 million days: they fit an i32.
+        if let Ok(small) = i32::try_from(days) {
+            self.last_date.store(
+                ((key as u64) << 32) | small as u32 as u64,
+                Ordering::Relaxed,
+            );
+        }
+        Some(days)
+    }
+}
+
+/// A Honeyd stamp `YYYY-MM-DD-HH:MM:SS.ffff` as three little-endian 8-byte words: per word,
+/// which bytes are digits (0xff) and what the other bytes must be.
+const STAMP_DIGITS: [u64; 3] = [
+    u64::from_le_bytes([0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff, 0]),
+    u64::from_le_bytes([0xff, 0xff, 0, 0xff, 0xff, 0, 0xff, 0xff]),
+    u64::from_le_bytes([0, 0xff, 0xff, 0, 0xff, 0xff, 0xff, 0xff]),
+];
+const STAMP_SEPARATORS: [u64; 3] = [
+    u64::from_le_bytes([0, 0, 0, 0, b'-', 0, 0, b'-']),
+    u64::from_le_bytes([0, 0, b'-', 0, 0, b':', 0, 0]),
+    u64::from_le_bytes([b':', 0, 0, b'.', 0, 0, 0, 0]),
+];
+
+/// Word `k` of a stamp with its digits as values 0–9, if its digits and separators are
+/// right. All bytes are checked at once: per-byte compares were a sixth of the Honeyd
+/// parser's instructions.
+#[inline(always)]
+fn stamp_word(w: u64, k: usize) -> Option<u64> {
+    const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const SIXES: u64 = 0x0606_0606_0606_0606;
+    let (digit, zeros) = (STAMP_DIGITS[k], ZEROS & STAMP_DIGITS[k]);
+    let digits = w & digit;
+    // A digit byte is 0x30..=0x39: high nibble 3, and still 3 after adding 6 (no carry
+    // leaves a byte whose high nibble is 3).
+    let bad = ((digits & HIGH) ^ zeros)
+        | ((digits.wrapping_add(SIXES & digit) & HIGH) ^ zeros)
+        | ((w & !digit) ^ STAMP_SEPARATORS[k]);
+    (bad == 0).then(|| w - zeros)
+}
+
+/// Digits `i` and `i + 1` of a word from [`stamp_word`], as a number.
+#[inline(always)]
+fn two_digits(w: u64, i: u32) -> u32 {
+    let d = |i: u32| ((w >> (8 * i)) & 0xff) as u32;
+    d(i) * 10 + d(i + 1)
+}
+
+/// No minute read yet: no stamp starts with sixteen zero bytes.
+const NO_MINUTE: u128 = 0;
+
+/// Reads consecutive Honeyd stamps in one zone. Log lines come in time order, so most share
+/// the previous line's minute: its date, hour and minute are read once, and each line reads
+/// only its seconds (a fifth of the work of a whole stamp).
+pub struct StampReader<'z> {
+    zone: &'z LocalZone,
+    /// The bytes `YYYY-MM-DD-HH:MM` of the last minute read ([`NO_MINUTE`]: none).
+    minute: u128,
+    /// That minute's local day (since the epoch) and second of the day.
+    days: i64,
+    minute_sod: u32,
+    /// The minute's start in UTC microseconds, when its whole hour has one offset.
+    minute_utc: Option<i64>,
+}
+
+impl StampReader<'_> {
+    /// Parses one stamp (exactly 24 bytes), like [`LocalZone::parse_honeyd_time`].
+    #[inline]
+    pub fn read(&mut self, s: &[u8]) -> Option<Timestamp> {
+        let s: &[u8; 24] = s.try_into().ok()?;
+        let (head, tail) = s.split_at(16);
+        let minute = u128::from_le_bytes(head.try_into().ok()?);
+        if minute != self.minute {
+            self.read_minute(minute)?;
+        }
+        let w = stamp_word(u64::from_le_bytes(tail.try_into().ok()?), 2)?;
+        let (secs, frac) = (two_digits(w, 1), two_digits(w, 4) * 100 + two_digits(w, 6));
+        if secs > 59 {
+            return None;
+        }
+        match self.minute_utc {
+            Some(start) => {
+                Timestamp::from_micros(start + secs as i64 * 1_000_000 + frac as i64 * 100)
             }
-            .to_epoch_day()?;
-            // Dates of years 1..=9999 are within ±3.7 million days: they fit an i32.
-            if let Ok(small) = i32::try_from(days) {
-                self.last_date.store(
-                    ((key as u64) << 32) | small as u32 as u64,
-                    Ordering::Relaxed,
-                );
-            }
-            days
+            None => self
+                .zone
+                .local_to_utc(self.days, self.minute_sod + secs, frac * 100),
+        }
+    }
+
+    /// Reads and remembers a new minute, `YYYY-MM-DD-HH:MM` as a little-endian word.
+    #[cold]
+    fn read_minute(&mut self, minute: u128) -> Option<()> {
+        let w0 = stamp_word(minute as u64, 0)?;
+        let w1 = stamp_word((minute >> 64) as u64, 1)?;
+        let (hour, min) = (two_digits(w1, 3), two_digits(w1, 6));
+        if hour > 23 || min > 59 {
+            return None;
+        }
+        let ymd = Ymd {
+            year: (two_digits(w0, 0) * 100 + two_digits(w0, 2)) as i32,
+            month: two_digits(w0, 5),
+            day: two_digits(w1, 0),
         };
-        self.local_to_utc(days, h * 3600 + mi * 60 + se, frac * 100)
+        let days = self.zone.epoch_day(ymd)?;
+        let sod = hour * 3600 + min * 60;
+        // Converting the minute's start fills the zone's hour cache when the whole hour
+        // has one offset; then every second of the minute is that start plus the seconds.
+        let start = self.zone.local_to_utc(days, sod, 0)?;
+        let uniform = self.zone.to_utc.get(days * 24 + hour as i64).is_some();
+        self.minute = minute;
+        self.days = days;
+        self.minute_sod = sod;
+        self.minute_utc = uniform.then_some(start.0);
+        Some(())
     }
 }
 
@@ -472,6 +541,54 @@ mod tests {
             fixed.parse_honeyd_time(b"2016-04-01-00:00:00.0000"),
             Some(ts)
         );
+    }
+
+    /// One reader over a walk of stamps (forward in odd steps, across minutes, hours, days
+    /// and clock changes, with jumps back) reads each as jiff does; a time in a gap takes the
+    /// offset before it and a repeated time its first instant, as jiff's `compatible`.
+    #[test]
+    fn a_stamp_reader_agrees_with_jiff_over_clock_changes() {
+        for name in [
+            "UTC",
+            "Europe/Berlin",
+            "America/St_Johns",
+            "Asia/Kolkata",
+            "+09:00",
+        ] {
+            let zone = LocalZone::named(name).unwrap();
+            let tz = zone.tz.clone();
+            let mut reader = zone.stamp_reader();
+            for start in [
+                "2023-03-25T23:58:30",
+                "2023-10-29T00:59:00",
+                "2016-04-01T00:00:00",
+            ] {
+                let mut t: jiff::civil::DateTime = start.parse().unwrap();
+                for i in 0..2_000i64 {
+                    let step = if i % 97 == 96 { -3_600 } else { 7 + i % 13 };
+                    t = t
+                        .checked_add(jiff::SignedDuration::from_secs(step))
+                        .unwrap();
+                    let t = t
+                        .with()
+                        .subsec_nanosecond((i % 10_000 * 100_000) as i32)
+                        .build()
+                        .unwrap();
+                    let text = t.strftime("%Y-%m-%d-%H:%M:%S.%6f").to_string();
+                    let want = tz.to_ambiguous_timestamp(t).compatible().unwrap();
+                    let got = reader.read(&text.as_bytes()[..24]);
+                    assert_eq!(got, Some(Timestamp(want.as_microsecond())), "{name} {text}");
+                    assert_eq!(
+                        zone.parse_honeyd_time(&text.as_bytes()[..24]),
+                        got,
+                        "{name} {text}"
+                    );
+                }
+            }
+            assert_eq!(reader.read(b"2023-04-28-13:47:60.0000"), None);
+            assert_eq!(reader.read(b"2023-04-28-13:47:1x.0000"), None);
+            assert!(reader.read(b"2023-04-28-13:47:14.3718").is_some());
+        }
     }
 
     #[test]
