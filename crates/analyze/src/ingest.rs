@@ -15,7 +15,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use arrow_array::RecordBatch;
 use honeyscope_event::honeyd::{self, LineView, PacketLine};
 use honeyscope_event::input::{self, Compression, InputFormat};
-use honeyscope_event::Event;
+use honeyscope_event::{Event, Timestamp};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression as ParquetCompression, Encoding};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -473,6 +473,8 @@ const BATCH_EVENTS: usize = 1 << 18;
 /// (consecutive events nearly always share a day).
 struct DaySplitter {
     day: i64,
+    /// The current day's span in UTC microseconds: a time inside it needs no division.
+    span: std::ops::Range<i64>,
     current: EventBatchBuilder,
     others: BTreeMap<i64, EventBatchBuilder>,
     /// Rows the block is expected to hold, and rows appended so far: a new day's builder is
@@ -485,10 +487,13 @@ struct DaySplitter {
     budget: usize,
 }
 
+const DAY_US: i64 = 86_400_000_000;
+
 impl DaySplitter {
     fn new(expected: usize) -> Self {
         DaySplitter {
             day: i64::MIN,
+            span: 0..0,
             current: EventBatchBuilder::with_capacity(0),
             others: BTreeMap::new(),
             expected,
@@ -498,17 +503,17 @@ impl DaySplitter {
     }
 
     fn append(&mut self, ev: &Event) {
-        self.builder_for(ev.time().utc_day()).append(ev);
+        self.builder_for(ev.time()).append(ev);
     }
 
     fn append_line(&mut self, line: &PacketLine<'_>, sensor: Option<&str>) {
-        self.builder_for(line.time.utc_day())
-            .append_line(line, sensor);
+        self.builder_for(line.time).append_line(line, sensor);
     }
 
-    fn builder_for(&mut self, day: i64) -> &mut EventBatchBuilder {
+    fn builder_for(&mut self, time: Timestamp) -> &mut EventBatchBuilder {
         self.appended += 1;
-        if day != self.day {
+        if !self.span.contains(&time.0) {
+            let day = time.utc_day();
             let next = self.others.remove(&day).unwrap_or_else(|| {
                 let left = self.expected.saturating_sub(self.appended - 1);
                 let rows = left.min(self.budget).max(1 << 12);
@@ -520,6 +525,8 @@ impl DaySplitter {
                 self.others.insert(self.day, prev);
             }
             self.day = day;
+            // Days of valid timestamps (years 1–9999) are far from overflowing.
+            self.span = day.saturating_mul(DAY_US)..(day.saturating_add(1)).saturating_mul(DAY_US);
         }
         &mut self.current
     }
@@ -553,9 +560,9 @@ fn process_block(
         } => {
             // The bulk path: lines go into the batch builders without becoming events.
             let sensor = opts.sensor.as_deref();
-            let mut add = |view: LineView<'_>| {
-                // By reference: moving the packet line out of the view was a copy per line.
-                match &view {
+            // By reference: moving the parsed line around was a copy of it per line.
+            let mut add = |view: &LineView<'_>| {
+                match view {
                     LineView::Packet(p) => days.append_line(p, sensor),
                     LineView::Lifecycle(l) => {
                         let mut l = l.clone();
@@ -570,12 +577,13 @@ fn process_block(
             let text = std::str::from_utf8(&bytes)
                 .ok()
                 .filter(|t| memchr::memchr(b'\r', t.as_bytes()).is_none());
+            let mut stamps = opts.tz.stamp_reader();
             let lines = match text {
                 Some(text) => source::for_each_text_line(text, &mut skipped, |line| {
-                    honeyd::parse_view_str(line, &opts.tz).map(&mut add)
+                    honeyd::parse_then(line, &mut stamps, &mut add)
                 }),
                 None => source::for_each_line(&bytes, &mut skipped, |line| {
-                    honeyd::parse_view(line, &opts.tz).map(&mut add)
+                    honeyd::parse_view(line, &opts.tz).map(|v| add(&v))
                 }),
             };
             (seq, lines, Some(bytes))
