@@ -506,8 +506,8 @@ impl DaySplitter {
         self.builder_for(ev.time()).append(ev);
     }
 
-    fn append_line(&mut self, line: &PacketLine<'_>, sensor: Option<&str>) {
-        self.builder_for(line.time).append_line(line, sensor);
+    fn append_line(&mut self, line: &PacketLine<'_>, sensor: Option<&str>, block: &[u8]) {
+        self.builder_for(line.time).append_line(line, sensor, block);
     }
 
     fn builder_for(&mut self, time: Timestamp) -> &mut EventBatchBuilder {
@@ -563,7 +563,7 @@ fn process_block(
             // By reference: moving the parsed line around was a copy of it per line.
             let mut add = |view: &LineView<'_>| {
                 match view {
-                    LineView::Packet(p) => days.append_line(p, sensor),
+                    LineView::Packet(p) => days.append_line(p, sensor, &bytes),
                     LineView::Lifecycle(l) => {
                         let mut l = l.clone();
                         l.sensor = opts.sensor.clone();

@@ -89,7 +89,7 @@ pub enum PacketKind {
 
 impl PacketKind {
     /// The stable name used in JSON and Parquet: `probe`, `flow_start`, `flow_end`.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             PacketKind::Probe => "probe",
             PacketKind::FlowStart => "flow_start",
