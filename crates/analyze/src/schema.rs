@@ -88,6 +88,10 @@ pub mod col {
     pub const HTTP_STATUS: &str = "http_status";
 }
 
+/// The packet record's columns (`ts` to `remark`) come first; the payload, session and HTTP
+/// columns after them.
+pub const PACKET_COLUMNS: usize = 17;
+
 /// Session events' text columns, in schema order (after the payload columns).
 const SESSION_TEXT: [&str; 20] = [
     col::EVENTID,
@@ -1695,6 +1699,13 @@ mod tests {
                 assert_eq!(column_bits(&rows, shift), want, "{len} rows, bit {shift}");
             }
         }
+    }
+
+    #[test]
+    fn the_packet_columns_come_first() {
+        let schema = event_schema();
+        assert_eq!(schema.field(PACKET_COLUMNS - 1).name(), col::REMARK);
+        assert_eq!(schema.field(PACKET_COLUMNS).name(), col::PAYLOAD_SIZE);
     }
 
     #[test]
