@@ -908,11 +908,12 @@ impl EventBatchBuilder {
         self.kind.put_window(kind, len, 0, &mut m);
         self.proto.put(Some(p.proto), 0, &mut m);
         self.proto_name.put_field(block, p.proto_name, 0, &mut m);
-        for ((ip, text), b, bit) in [(p.src, &mut self.src, SRC), (p.dst, &mut self.dst, DST)] {
+        // By reference: copying the (address, text) pairs out stalled on their stores.
+        for ((ip, text), b, bit) in [(&p.src, &mut self.src, SRC), (&p.dst, &mut self.dst, DST)] {
             if ip.is_ipv4() {
                 b.put_field(block, text, bit, &mut m);
             } else {
-                b.put_ip(ip, bit, &mut m);
+                b.put_ip(*ip, bit, &mut m);
             }
         }
         self.sport.put(p.sport, SPORT, &mut m);
