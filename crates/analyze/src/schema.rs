@@ -356,15 +356,8 @@ impl Texts {
     #[inline(always)]
     fn put_window(&mut self, window: &[u8; 16], len: usize, bit: u16, mask: &mut u16) {
         let at = self.data.len();
-        self.data.resize(at + 16, 0);
-        // A fixed 16-byte copy is one vector move; a slice's is a call.
-        if let Some(dst) = self
-            .data
-            .get_mut(at..at + 16)
-            .and_then(|d| <&mut [u8; 16]>::try_from(d).ok())
-        {
-            *dst = *window;
-        }
+        // Extending by a fixed-size array is one 16-byte store; by a slice, a call.
+        self.data.extend(*window);
         self.data.truncate(at + len.min(16));
         *mask |= bit;
         self.end_value();
