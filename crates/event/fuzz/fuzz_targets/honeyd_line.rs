@@ -76,7 +76,23 @@ fn check(data: &[u8], tz: &LocalZone, gaps: Option<&jiff::tz::TimeZone>) {
     }
 }
 
+/// Read as lines with one `StampReader` (as the ingest does: a minute is parsed once, then
+/// only the seconds), every line reads as it does alone.
+fn same_with_one_reader(data: &[u8], tz: &LocalZone) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut stamps = tz.stamp_reader();
+    for line in text.split('\n') {
+        let shared = honeyd::parse_then(line, &mut stamps, |v| v.to_event());
+        let alone = honeyd::parse_view_str(line, tz).map(|v| v.to_event());
+        assert_eq!(shared, alone, "{line:?}");
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     UTC.with(|tz| check(data, tz, None));
     DST.with(|(tz, jz)| check(data, tz, Some(jz)));
+    UTC.with(|tz| same_with_one_reader(data, tz));
+    DST.with(|(tz, _)| same_with_one_reader(data, tz));
 });
