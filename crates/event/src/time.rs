@@ -365,7 +365,7 @@ impl LocalZone {
     pub fn stamp_reader(&self) -> StampReader<'_> {
         StampReader {
             zone: self,
-            minute: NO_MINUTE,
+            minute: None,
             days: 0,
             minute_sod: 0,
             minute_utc: None,
@@ -429,16 +429,14 @@ fn two_digits(w: u64, i: u32) -> u32 {
     d(i) * 10 + d(i + 1)
 }
 
-/// No minute read yet: no stamp starts with sixteen zero bytes.
-const NO_MINUTE: u128 = 0;
-
 /// Reads consecutive Honeyd stamps in one zone. Log lines come in time order, so most share
 /// the previous line's minute: its date, hour and minute are read once, and each line reads
 /// only its seconds (a fifth of the work of a whole stamp).
 pub struct StampReader<'z> {
     zone: &'z LocalZone,
-    /// The bytes `YYYY-MM-DD-HH:MM` of the last minute read ([`NO_MINUTE`]: none).
-    minute: u128,
+    /// The bytes `YYYY-MM-DD-HH:MM` of the last minute read, once one was. (Not a sentinel
+    /// value: any sixteen bytes can come in, and must be checked before they are trusted.)
+    minute: Option<u128>,
     /// That minute's local day (since the epoch) and second of the day.
     days: i64,
     minute_sod: u32,
@@ -453,7 +451,7 @@ impl StampReader<'_> {
         let s: &[u8; 24] = s.try_into().ok()?;
         let (head, tail) = s.split_at(16);
         let minute = u128::from_le_bytes(head.try_into().ok()?);
-        if minute != self.minute {
+        if Some(minute) != self.minute {
             self.read_minute(minute)?;
         }
         let w = stamp_word(u64::from_le_bytes(tail.try_into().ok()?), 2)?;
@@ -491,7 +489,7 @@ impl StampReader<'_> {
         // has one offset; then every second of the minute is that start plus the seconds.
         let start = self.zone.local_to_utc(days, sod, 0)?;
         let uniform = self.zone.to_utc.get(days * 24 + hour as i64).is_some();
-        self.minute = minute;
+        self.minute = Some(minute);
         self.days = days;
         self.minute_sod = sod;
         self.minute_utc = uniform.then_some(start.0);
@@ -590,6 +588,10 @@ mod tests {
                     );
                 }
             }
+            // Found by fuzzing: sixteen NUL bytes were taken for "no minute read yet".
+            let nul_minute = b"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0:01.0001";
+            assert_eq!(zone.stamp_reader().read(nul_minute), None);
+            assert_eq!(zone.parse_honeyd_time(nul_minute), None);
             assert_eq!(reader.read(b"2023-04-28-13:47:60.0000"), None);
             assert_eq!(reader.read(b"2023-04-28-13:47:1x.0000"), None);
             assert!(reader.read(b"2023-04-28-13:47:14.3718").is_some());
