@@ -372,7 +372,7 @@ impl LocalZone {
         }
     }
 
-    /// The local date `key` (`YYYYMMDD`) as days since the epoch, through the one-date cache.
+    /// A local date as days since the epoch, through the one-date cache (keyed `YYYYMMDD`).
     fn epoch_day(&self, ymd: Ymd) -> Option<i64> {
         let key = ymd.year as u32 * 10_000 + ymd.month * 100 + ymd.day;
         let cached = self.last_date.load(Ordering::Relaxed);
