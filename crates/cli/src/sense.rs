@@ -336,8 +336,8 @@ fn run_live(
     };
     let listen = match &r.listen {
         Some(l) => format!(
-            "; kernel listeners: {} connections, {} refused (limits.sessions open), {} failed \
-             accepts, {} still open at the stop (their flow ends are not logged)",
+            "; kernel listeners: {} connections, {} refused (limits.sessions open, or \
+             stopping), {} failed accepts, {} still open at the stop (ended in the log)",
             l.accepted, l.refused, l.accept_errors, l.open
         ),
         None => String::new(),

@@ -6,13 +6,16 @@
 //! when it is accepted, and a flow end (`E`) with the bytes received and sent. The kernel
 //! completed the handshake, so there is no SYN to fingerprint: these events carry no OS.
 //! Connections open at once are bounded (`limits.sessions`, counted apart from the
-//! sessions on claimed addresses); one beyond it is closed at once and counted.
+//! sessions on claimed addresses); one beyond it is closed at once and counted. When the
+//! sensor stops, [`ListenStats::end_open`] ends the connections still open with their bytes
+//! so far, as the sensor does with its own flows, and the listeners take no more.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use honeyscope_event::{Event, PacketEvent, PacketKind, Timestamp};
@@ -31,12 +34,52 @@ pub use honeyscope_services::EventSink;
 pub struct ListenStats {
     /// Connections accepted and served.
     pub accepted: AtomicU64,
-    /// Connections closed at once because `limits.sessions` were open.
+    /// Connections closed at once because `limits.sessions` were open, or because the
+    /// sensor was stopping.
     pub refused: AtomicU64,
     /// Failed accepts (out of descriptors, …), each followed by a short pause.
     pub accept_errors: AtomicU64,
     /// Connections open now.
     pub open: AtomicUsize,
+    /// The connections whose flow end is not logged yet, by accept order; closed to new
+    /// ones when the sensor stops. Whoever takes a connection out logs its end: the
+    /// connection's own task, or [`ListenStats::end_open`].
+    flows: Mutex<Flows>,
+}
+
+/// The listeners' open flows.
+#[derive(Debug, Default)]
+struct Flows {
+    next: u64,
+    open: BTreeMap<u64, OpenFlow>,
+    stopped: bool,
+}
+
+/// A flow whose end is not logged yet.
+#[derive(Debug)]
+struct OpenFlow {
+    info: ConnInfo,
+    sensor: Option<Arc<str>>,
+    traffic: Arc<Traffic>,
+}
+
+impl ListenStats {
+    fn flows(&self) -> MutexGuard<'_, Flows> {
+        self.flows.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The flow ends of the connections still open, with their bytes so far, in accept
+    /// order; the listeners log no more (a connection accepted after this is closed unlogged
+    /// and counted as refused). For the sensor's stop: a connection the process leaves open
+    /// is ended in the log, as the sensor's own flows are.
+    pub fn end_open(&self) -> Vec<Event> {
+        let mut flows = self.flows();
+        flows.stopped = true;
+        std::mem::take(&mut flows.open)
+            .into_values()
+            .map(|f| Event::Packet(flow_end(&f.info, f.sensor, &f.traffic)))
+            .collect()
+    }
 }
 
 /// A listener bound (before the sensor drops root, so privileged ports work), not yet
@@ -132,29 +175,56 @@ pub fn serve(
                 let Ok(local) = socket.local_addr() else {
                     continue;
                 };
-                let _ = socket.set_nodelay(true);
-                stats.accepted.fetch_add(1, Ordering::Relaxed);
-                let slot = OpenSlot::take(stats.clone());
                 let reported =
                     SocketAddr::new(local.ip(), b.entry.reported_port.unwrap_or(local.port()));
                 let info = ConnInfo {
                     peer,
                     local: reported,
                 };
-                let flow = |kind| flow_event(kind, &info, sensor.clone());
-                events(Event::Packet(flow(PacketKind::FlowStart)));
+                let traffic = Arc::new(Traffic::default());
+                // The flow start is logged under the flows' lock, so that a stop either
+                // comes before it (and the connection is closed unlogged) or ends it.
+                let id = {
+                    let mut flows = stats.flows();
+                    if flows.stopped {
+                        stats.refused.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    let id = flows.next;
+                    flows.next += 1;
+                    flows.open.insert(
+                        id,
+                        OpenFlow {
+                            info,
+                            sensor: sensor.clone(),
+                            traffic: traffic.clone(),
+                        },
+                    );
+                    events(Event::Packet(flow_event(
+                        PacketKind::FlowStart,
+                        &info,
+                        sensor.clone(),
+                    )));
+                    id
+                };
+                let _ = socket.set_nodelay(true);
+                stats.accepted.fetch_add(1, Ordering::Relaxed);
+                let slot = OpenSlot::take(stats.clone());
                 let events = events.clone();
-                let sensor = sensor.clone();
+                let (stats, sensor) = (stats.clone(), sensor.clone());
                 host2.serve(
                     b.entry.service,
-                    Counted::new(socket),
+                    Counted::new(socket, traffic),
                     info,
                     device.clone(),
                     move |stream: &Counted<tokio::net::TcpStream>| {
-                        let mut end = flow_event(PacketKind::FlowEnd, &info, sensor);
-                        end.rx_bytes = Some(stream.rx);
-                        end.tx_bytes = Some(stream.tx);
-                        events(Event::Packet(end));
+                        // Logged under the lock too: a stop that ended the flow first took
+                        // it out, and one that comes after finds this end in the queue.
+                        let mut flows = stats.flows();
+                        if flows.open.remove(&id).is_some() {
+                            events(Event::Packet(flow_end(&info, sensor, &stream.traffic)));
+                        }
+                        drop(flows);
                         drop(slot);
                     },
                 );
@@ -181,6 +251,14 @@ impl Drop for OpenSlot {
     }
 }
 
+/// A listener connection's flow end, stamped now, with its bytes so far.
+fn flow_end(info: &ConnInfo, sensor: Option<Arc<str>>, traffic: &Traffic) -> PacketEvent {
+    let mut end = flow_event(PacketKind::FlowEnd, info, sensor);
+    end.rx_bytes = Some(traffic.rx.load(Ordering::Relaxed));
+    end.tx_bytes = Some(traffic.tx.load(Ordering::Relaxed));
+    end
+}
+
 /// A TCP flow record for a listener connection, stamped now.
 fn flow_event(kind: PacketKind, info: &ConnInfo, sensor: Option<Arc<str>>) -> PacketEvent {
     let time = Timestamp::from_micros(crate::sys::now_us()).unwrap_or_default();
@@ -191,23 +269,27 @@ fn flow_event(kind: PacketKind, info: &ConnInfo, sensor: Option<Arc<str>>) -> Pa
     ev
 }
 
-/// A stream that counts the bytes each way, for the flow end's `rx` and `tx`.
+/// The bytes a connection carried each way so far.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    /// Bytes read from the client.
+    pub rx: AtomicU64,
+    /// Bytes written to it.
+    pub tx: AtomicU64,
+}
+
+/// A stream that counts the bytes each way, for the flow end's `rx` and `tx` (readable
+/// while it runs: the sensor's stop ends a flow that is still open).
 pub struct Counted<S> {
     inner: S,
-    /// Bytes read from the client.
-    pub rx: u64,
-    /// Bytes written to it.
-    pub tx: u64,
+    /// What it carried so far.
+    pub traffic: Arc<Traffic>,
 }
 
 impl<S> Counted<S> {
-    /// Counts `inner`'s bytes.
-    pub fn new(inner: S) -> Self {
-        Counted {
-            inner,
-            rx: 0,
-            tx: 0,
-        }
+    /// Counts `inner`'s bytes into `traffic`.
+    pub fn new(inner: S, traffic: Arc<Traffic>) -> Self {
+        Counted { inner, traffic }
     }
 }
 
@@ -219,7 +301,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        self.rx += (buf.filled().len() - before) as u64;
+        let n = (buf.filled().len() - before) as u64;
+        self.traffic.rx.fetch_add(n, Ordering::Relaxed);
         r
     }
 }
@@ -232,7 +315,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
     ) -> Poll<io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write(cx, data);
         if let Poll::Ready(Ok(n)) = r {
-            self.tx += n as u64;
+            self.traffic.tx.fetch_add(n as u64, Ordering::Relaxed);
         }
         r
     }
@@ -314,6 +397,96 @@ mod tests {
         assert_eq!((e.rx_bytes, e.tx_bytes), (Some(5), Some(5)));
         assert_eq!(s.sensor.as_deref(), Some("t"));
         assert_eq!(stats.accepted.load(Ordering::Relaxed), 1);
+    }
+
+    /// At the stop, a connection still open is ended in the log with its bytes so far,
+    /// once: its own end later logs nothing, and a connection after the stop is not served.
+    #[test]
+    fn a_connection_open_at_the_stop_is_ended_once() {
+        let host = ServiceHost::start(honeyscope_services::Limits::default()).unwrap();
+        let entry = Listen {
+            address: "127.0.0.1:0".parse().unwrap(),
+            service: Service::Echo,
+            reported_port: None,
+            profile: None,
+        };
+        let bound = bind(&[entry]).unwrap();
+        let addr = bound[0].local_addr().unwrap();
+        let got: Arc<Mutex<Vec<Event>>> = Arc::default();
+        let sink = got.clone();
+        let stats = serve(
+            &host,
+            bound,
+            10,
+            None,
+            Arc::new(move |ev| sink.lock().unwrap().push(ev)),
+            |_| None,
+        );
+        let stopping = stats.clone();
+        let (ends, late) = in_the_loop(&host, move || {
+            let mut c = std::net::TcpStream::connect(addr).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            c.write_all(b"hello").unwrap();
+            let mut back = [0u8; 5];
+            c.read_exact(&mut back).unwrap();
+            // The service counts a write just after the kernel took it: wait for the count.
+            let t = std::time::Instant::now();
+            let sent = || {
+                let flows = stopping.flows();
+                flows
+                    .open
+                    .values()
+                    .map(|f| f.traffic.tx.load(Ordering::Relaxed))
+                    .sum::<u64>()
+            };
+            while sent() < 5 {
+                assert!(
+                    t.elapsed() < Duration::from_secs(5),
+                    "the echo was not counted"
+                );
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let ends = stopping.end_open();
+            // The client goes; the service's own end finds the flow ended already.
+            drop(c);
+            let t = std::time::Instant::now();
+            while stopping.open.load(Ordering::Relaxed) > 0 {
+                assert!(
+                    t.elapsed() < Duration::from_secs(5),
+                    "the service did not end"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            // A connection after the stop: closed, not served.
+            let mut late = std::net::TcpStream::connect(addr).unwrap();
+            late.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let _ = late.write_all(b"x");
+            let mut buf = [0u8; 1];
+            (ends, late.read(&mut buf).ok())
+        });
+        let [Event::Packet(end)] = &ends[..] else {
+            panic!("{ends:?}")
+        };
+        assert_eq!(end.kind, PacketKind::FlowEnd);
+        assert_eq!((end.rx_bytes, end.tx_bytes), (Some(5), Some(5)));
+        assert!(
+            matches!(late, None | Some(0)),
+            "served after the stop: {late:?}"
+        );
+        let logged = got.lock().unwrap();
+        let kinds: Vec<_> = logged
+            .iter()
+            .map(|e| match e {
+                Event::Packet(p) => p.kind,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [PacketKind::FlowStart],
+            "only the start is logged by the listener"
+        );
+        assert_eq!(stats.refused.load(Ordering::Relaxed), 1);
     }
 
     #[test]

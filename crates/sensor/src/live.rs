@@ -93,12 +93,12 @@ pub struct TelnetReport {
 pub struct ListenReport {
     /// Connections accepted.
     pub accepted: u64,
-    /// Connections closed at once: `limits.sessions` were open.
+    /// Connections closed at once: `limits.sessions` were open, or the sensor was stopping.
     pub refused: u64,
     /// Failed accepts.
     pub accept_errors: u64,
     /// Connections open now (at the end: still open when the sensor stopped; their flow
-    /// ends are not in the log).
+    /// ends are logged at the stop, with their bytes so far).
     pub open: u64,
 }
 
@@ -269,14 +269,17 @@ pub fn run<S: PacketSource + ?Sized>(
             }
         },
     )?;
-    // What the services recorded after the loop's last turn (a listener's connection that
-    // closed as the sensor stopped) still goes to the log.
+    // The listeners' connections still open end now, as the engine's flows did (and the
+    // listeners log no more); then what the services recorded after the loop's last turn (a
+    // connection that closed as the sensor stopped) still goes to the log, before those ends.
+    let ends = listening.as_ref().map(|l| l.end_open()).unwrap_or_default();
+    let mut rest = Vec::new();
     if let Some(host) = engine.service_host() {
-        let mut rest = Vec::new();
         host.take_events(&mut rest);
-        if !rest.is_empty() {
-            queue_batch(rest);
-        }
+    }
+    rest.extend(ends);
+    if !rest.is_empty() {
+        queue_batch(rest);
     }
     drop(tx);
     let write_error = writer
