@@ -484,8 +484,8 @@ const BATCH_EVENTS: usize = 1 << 18;
 /// Appends events to one batch builder per UTC day, keeping the current day's at hand
 /// (consecutive events nearly always share a day).
 struct DaySplitter {
-    day: i64,
-    /// The current day's span in UTC microseconds: a time inside it needs no division.
+    /// The current day's span in UTC microseconds (its start is the day's key): a time
+    /// inside it needs no division.
     span: std::ops::Range<i64>,
     current: EventBatchBuilder,
     others: BTreeMap<i64, EventBatchBuilder>,
@@ -504,7 +504,6 @@ const DAY_US: i64 = 86_400_000_000;
 impl DaySplitter {
     fn new(expected: usize) -> Self {
         DaySplitter {
-            day: i64::MIN,
             span: 0..0,
             current: EventBatchBuilder::with_capacity(0),
             others: BTreeMap::new(),
@@ -534,18 +533,23 @@ impl DaySplitter {
             });
             let prev = std::mem::replace(&mut self.current, next);
             if !prev.is_empty() {
-                self.others.insert(self.day, prev);
+                self.others.insert(self.day(), prev);
             }
-            self.day = day;
             // Days of valid timestamps (years 1–9999) are far from overflowing.
             self.span = day.saturating_mul(DAY_US)..(day.saturating_add(1)).saturating_mul(DAY_US);
         }
         &mut self.current
     }
 
+    /// The current day (days since 1970-01-01).
+    fn day(&self) -> i64 {
+        self.span.start.div_euclid(DAY_US)
+    }
+
     fn into_days(mut self) -> BTreeMap<i64, EventBatchBuilder> {
         if !self.current.is_empty() {
-            self.others.insert(self.day, self.current);
+            let day = self.day();
+            self.others.insert(day, self.current);
         }
         self.others
     }
@@ -636,7 +640,7 @@ fn write_parquet(
     day: i64,
     batch: &RecordBatch,
 ) -> Result<(StagedFile, File), IngestError> {
-    let date = honeyscope_event::Timestamp(day * 86_400_000_000).utc_date();
+    let date = Timestamp(day * DAY_US).utc_date();
     let part = dir.join(format!("date={date}"));
     let path = part.join(format!("{seq:06}.parquet"));
     let werr = |source| IngestError::Write {

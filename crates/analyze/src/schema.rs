@@ -508,31 +508,54 @@ fn column_bits(rows: &[u16], shift: u32) -> u64 {
     word
 }
 
-/// A nullable primitive column with its own validity (the later, rarely filled columns).
-struct PrimCol<T> {
-    values: Values<T>,
+/// The validity of a column that keeps its own (the later, rarely filled columns).
+#[derive(Default)]
+struct Validity {
     valid: Vec<bool>,
     nulls: usize,
+}
+
+impl Validity {
+    fn with_capacity(rows: usize) -> Self {
+        Validity {
+            valid: Vec::with_capacity(rows),
+            nulls: 0,
+        }
+    }
+
+    fn push(&mut self, present: bool) {
+        self.valid.push(present);
+        self.nulls += usize::from(!present);
+    }
+
+    /// The validity buffer of the rows so far (none when no row is null); empty afterwards.
+    fn finish(&mut self) -> Option<NullBuffer> {
+        let Validity { valid, nulls } = std::mem::take(self);
+        (nulls > 0).then(|| NullBuffer::from(valid))
+    }
+}
+
+/// A nullable primitive column with its own validity.
+struct PrimCol<T> {
+    values: Values<T>,
+    valid: Validity,
 }
 
 impl<T: ArrowNativeType> PrimCol<T> {
     fn with_capacity(rows: usize) -> Self {
         PrimCol {
             values: Values::with_capacity(rows),
-            valid: Vec::with_capacity(rows),
-            nulls: 0,
+            valid: Validity::with_capacity(rows),
         }
     }
 
     fn push(&mut self, v: Option<T>) {
         self.values.put(v, 0, &mut 0);
         self.valid.push(v.is_some());
-        self.nulls += usize::from(v.is_none());
     }
 
     fn finish<P: ArrowPrimitiveType<Native = T>>(&mut self) -> PrimitiveArray<P> {
-        let valid = std::mem::take(&mut self.valid);
-        let nulls = (std::mem::take(&mut self.nulls) > 0).then(|| NullBuffer::from(valid));
+        let nulls = self.valid.finish();
         self.values.finish(nulls)
     }
 }
@@ -540,28 +563,24 @@ impl<T: ArrowNativeType> PrimCol<T> {
 /// A nullable UTF-8 column with its own validity, like [`PrimCol`].
 struct StrCol {
     texts: Texts,
-    valid: Vec<bool>,
-    nulls: usize,
+    valid: Validity,
 }
 
 impl StrCol {
     fn with_capacity(rows: usize, bytes: usize) -> Self {
         StrCol {
             texts: Texts::with_capacity(rows, bytes),
-            valid: Vec::with_capacity(rows),
-            nulls: 0,
+            valid: Validity::with_capacity(rows),
         }
     }
 
     fn push(&mut self, v: Option<&str>) {
         self.texts.put(v, 0, &mut 0);
         self.valid.push(v.is_some());
-        self.nulls += usize::from(v.is_none());
     }
 
     fn finish(&mut self) -> StringArray {
-        let valid = std::mem::take(&mut self.valid);
-        let nulls = (std::mem::take(&mut self.nulls) > 0).then(|| NullBuffer::from(valid));
+        let nulls = self.valid.finish();
         self.texts.finish(nulls)
     }
 }
@@ -860,13 +879,12 @@ impl EventBatchBuilder {
             Event::Packet(p) => self.append_packet(p, &mut m),
             Event::Lifecycle(l) => {
                 self.kind.put(Some(l.state.as_str()), 0, &mut m);
-                let none = &mut 0;
-                self.proto.put(None, 0, none);
-                self.proto_name.put(None, 0, none);
-                self.src.put(None, 0, none);
-                self.sport.put(None, 0, none);
-                self.dst.put(None, 0, none);
-                self.dport.put(None, 0, none);
+                self.proto.put(None, 0, &mut m);
+                self.proto_name.put(None, 0, &mut m);
+                self.src.put(None, 0, &mut m);
+                self.sport.put(None, 0, &mut m);
+                self.dst.put(None, 0, &mut m);
+                self.dport.put(None, 0, &mut m);
                 self.push_no_packet_fields();
             }
         }
@@ -894,13 +912,14 @@ impl EventBatchBuilder {
     /// fastest from inside it).
     pub fn append_line(&mut self, p: &PacketLine<'_>, sensor: Option<&str>, block: &[u8]) {
         use present::*;
-        let mut m = PROTO | PROTO_NAME;
+        let mut m = 0;
         self.ts.push(p.time.as_micros());
         self.sensor.put(sensor, SENSOR, &mut m);
         let (kind, len) = kind_window(p.kind);
         self.kind.put_window(kind, len, 0, &mut m);
-        self.proto.put(Some(p.proto), 0, &mut m);
-        self.proto_name.put_field(block, p.proto_name, 0, &mut m);
+        self.proto.put(Some(p.proto), PROTO, &mut m);
+        self.proto_name
+            .put_field(block, p.proto_name, PROTO_NAME, &mut m);
         // By reference: copying the (address, text) pairs out stalled on their stores.
         for ((ip, text), b, bit) in [(&p.src, &mut self.src, SRC), (&p.dst, &mut self.dst, DST)] {
             if ip.is_ipv4() {

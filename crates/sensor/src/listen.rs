@@ -347,27 +347,56 @@ mod tests {
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     }
 
-    #[test]
-    fn serves_echo_on_a_kernel_socket_and_logs_both_ends() {
+    /// One listener for `service` on a loopback port, served on a fresh host with at most
+    /// `max_open` connections; what it logs is collected.
+    struct Serving {
+        host: ServiceHost,
+        addr: SocketAddr,
+        stats: Arc<ListenStats>,
+        logged: Arc<Mutex<Vec<Event>>>,
+    }
+
+    fn serving(
+        service: Service,
+        reported_port: Option<u16>,
+        max_open: usize,
+        sensor: Option<Arc<str>>,
+    ) -> Serving {
         let host = ServiceHost::start(honeyscope_services::Limits::default()).unwrap();
         let entry = Listen {
             address: "127.0.0.1:0".parse().unwrap(),
-            service: Service::Echo,
-            reported_port: Some(7),
+            service,
+            reported_port,
             profile: None,
         };
         let bound = bind(&[entry]).unwrap();
         let addr = bound[0].local_addr().unwrap();
-        let got: Arc<Mutex<Vec<Event>>> = Arc::default();
-        let sink = got.clone();
+        let logged: Arc<Mutex<Vec<Event>>> = Arc::default();
+        let sink = logged.clone();
         let stats = serve(
             &host,
             bound,
-            10,
-            Some("t".into()),
+            max_open,
+            sensor,
             Arc::new(move |ev| sink.lock().unwrap().push(ev)),
             |_| None,
         );
+        Serving {
+            host,
+            addr,
+            stats,
+            logged,
+        }
+    }
+
+    #[test]
+    fn serves_echo_on_a_kernel_socket_and_logs_both_ends() {
+        let Serving {
+            host,
+            addr,
+            stats,
+            logged: got,
+        } = serving(Service::Echo, Some(7), 10, Some("t".into()));
         let got2 = got.clone();
         let client = in_the_loop(&host, move || {
             let mut c = std::net::TcpStream::connect(addr).unwrap();
@@ -403,25 +432,12 @@ mod tests {
     /// once: its own end later logs nothing, and a connection after the stop is not served.
     #[test]
     fn a_connection_open_at_the_stop_is_ended_once() {
-        let host = ServiceHost::start(honeyscope_services::Limits::default()).unwrap();
-        let entry = Listen {
-            address: "127.0.0.1:0".parse().unwrap(),
-            service: Service::Echo,
-            reported_port: None,
-            profile: None,
-        };
-        let bound = bind(&[entry]).unwrap();
-        let addr = bound[0].local_addr().unwrap();
-        let got: Arc<Mutex<Vec<Event>>> = Arc::default();
-        let sink = got.clone();
-        let stats = serve(
-            &host,
-            bound,
-            10,
-            None,
-            Arc::new(move |ev| sink.lock().unwrap().push(ev)),
-            |_| None,
-        );
+        let Serving {
+            host,
+            addr,
+            stats,
+            logged: got,
+        } = serving(Service::Echo, None, 10, None);
         let stopping = stats.clone();
         let (ends, late) = in_the_loop(&host, move || {
             let mut c = std::net::TcpStream::connect(addr).unwrap();
@@ -491,16 +507,9 @@ mod tests {
 
     #[test]
     fn a_connection_beyond_the_cap_is_closed_and_counted() {
-        let host = ServiceHost::start(honeyscope_services::Limits::default()).unwrap();
-        let entry = Listen {
-            address: "127.0.0.1:0".parse().unwrap(),
-            service: Service::Discard,
-            reported_port: None,
-            profile: None,
-        };
-        let bound = bind(&[entry]).unwrap();
-        let addr = bound[0].local_addr().unwrap();
-        let stats = serve(&host, bound, 1, None, Arc::new(|_| {}), |_| None);
+        let Serving {
+            host, addr, stats, ..
+        } = serving(Service::Discard, None, 1, None);
         let counted = stats.clone();
         in_the_loop(&host, move || {
             let _first = std::net::TcpStream::connect(addr).unwrap();
